@@ -1,0 +1,39 @@
+export {
+  CONFIG_FILES,
+  defineConfig,
+  type ImageSpecConfig,
+  ImageSpecConfigSchema,
+  loadConfig,
+  registryFromConfig,
+} from "./config.ts";
+export { fastFailFromEnv, forcePushFromEnv, pushFromEnv, str2bool } from "./env.ts";
+export * from "./errors.ts";
+export { HASH_SCHEME, type Identity } from "./identity/identity.ts";
+export type { PyDict, PyValue } from "./identity/python-repr.ts";
+export type { TreeFile } from "./identity/tree.ts";
+export { assertCapabilities, type CapabilityNeed, requiredCapabilities } from "./plugins/capabilities.ts";
+export {
+  assertPlugin,
+  BUILTIN_PLUGINS,
+  type BuiltinPlugin,
+  builtinPlugin,
+  importPlugin,
+} from "./plugins/load.ts";
+export { createNoopBuilder } from "./plugins/noop.ts";
+export {
+  type BuilderEntry,
+  createRegistry,
+  PluginRegistry,
+  type RegisterOptions,
+} from "./plugins/registry.ts";
+export * from "./plugins/types.ts";
+export {
+  type ExistenceAnswer,
+  type ImageExistenceChecker,
+  ImageSpec,
+  type ImageSpecOptions,
+  isImageSpec,
+} from "./spec/image-spec.ts";
+export { specFileJsonSchema } from "./spec/json-schema.ts";
+export { type LoadedSpec, loadSpecFile, parseSpecText } from "./spec/load.ts";
+export { COPY_MODES, type ImageSpecInput, ImageSpecInputSchema, type SourceCopyMode } from "./spec/schema.ts";

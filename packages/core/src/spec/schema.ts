@@ -1,0 +1,168 @@
+// The one zod schema behind ImageSpec: the TypeScript input type, the shape checks and the JSON Schema of
+// spec files all come from `fields` below. Semantics that zod cannot express as a shape (lower-casing,
+// registry and reference grammar, platform default, copy-mode implication) live in normalize.ts.
+import { z } from "zod";
+import type { PyDict, PyValue } from "../identity/python-repr.ts";
+import type { ImageSpec } from "./image-spec.ts";
+
+export const COPY_MODES = ["LOADED_MODULES", "ALL", "NO_COPY"] as const;
+export type SourceCopyMode = (typeof COPY_MODES)[number];
+
+const stringList = (what: string) => z.array(z.string()).optional().describe(what);
+
+/** A dict whose key order is kept (it is part of the hash). Accepts a Map, [key, value] pairs or an object. */
+function orderedDict<T extends z.ZodType>(value: T, what: string) {
+  return z
+    .union([z.map(z.string(), value), z.array(z.tuple([z.string(), value])), z.record(z.string(), value)])
+    .optional()
+    .describe(what);
+}
+
+/** An ImageSpec object (checked by brand, so specs from another copy of this package are accepted). */
+const imageSpecInstance = z.custom<ImageSpec>(
+  (value) =>
+    typeof value === "object" &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[Symbol.for("imagespec.spec")] === true,
+);
+
+/** JSON-like values (builder_options / builder_config): objects become insertion-ordered dicts. */
+export const pyValueSchema: z.ZodType<PyValue, unknown> = z.custom<PyValue>(isPyValueInput, {
+  message: "must be a string, number, boolean, null, list or mapping",
+});
+
+function isPyValueInput(value: unknown): boolean {
+  if (value === null || ["string", "boolean"].includes(typeof value)) return true;
+  if (typeof value === "number") return Number.isFinite(value);
+  if (Array.isArray(value)) return value.every(isPyValueInput);
+  if (value instanceof Map) return [...value].every(([k, v]) => typeof k === "string" && isPyValueInput(v));
+  if (typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.values(value as object).every(isPyValueInput);
+  }
+  return false;
+}
+
+/** Converts accepted dict inputs into ordered Maps, recursively for nested values. */
+export function toPyValue(value: unknown): PyValue {
+  if (Array.isArray(value)) return value.map(toPyValue);
+  if (value instanceof Map) return new Map([...value].map(([k, v]) => [k as string, toPyValue(v)]));
+  if (value !== null && typeof value === "object") {
+    return new Map(Object.entries(value).map(([k, v]) => [k, toPyValue(v)]));
+  }
+  return value as PyValue;
+}
+
+export function toOrderedMap<T>(
+  input: ReadonlyMap<string, T> | readonly (readonly [string, T])[] | Record<string, T>,
+) {
+  if (input instanceof Map) return new Map(input);
+  if (Array.isArray(input)) return new Map(input as readonly (readonly [string, T])[]);
+  return new Map(Object.entries(input as Record<string, T>));
+}
+
+export function toPyDict(input: unknown): PyDict {
+  return toPyValue(input) as PyDict;
+}
+
+/**
+ * Every field of flytekit 1.16's ImageSpec, in declaration order (the hash order), plus imagespec's
+ * `loadedModules` (never hashed; see docs/hashing.md). camelCase here; spec files may use snake_case.
+ */
+export const fields = {
+  name: z.string().min(1).optional().describe('Image name (repository), lower-cased. Default "flytekit".'),
+  pythonVersion: z
+    .union([z.string(), z.number()])
+    .optional()
+    .describe('Python version for the image, e.g. "3.12". Quote it in YAML: 3.10 reads as the number 3.1.'),
+  builder: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Builder plugin name (docker, envd, noop, ...). Not part of the tag."),
+  sourceRoot: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Folder whose files are copied into /root (see sourceCopyMode)."),
+  env: orderedDict(z.string(), "Environment variables baked into the image, in order."),
+  registry: z
+    .string()
+    .optional()
+    .describe("Registry (and namespace) to push to, e.g. ghcr.io/org or localhost:30000."),
+  packages: stringList("Python packages (pip requirement specifiers)."),
+  condaPackages: stringList("Conda packages."),
+  condaChannels: stringList("Extra conda channels."),
+  requirements: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("requirements.txt, uv.lock or poetry.lock file; its content is hashed."),
+  aptPackages: stringList("Debian packages installed with apt-get."),
+  cuda: z.string().optional().describe("CUDA version (envd builder)."),
+  cudnn: z.string().optional().describe("cuDNN version (envd builder)."),
+  get baseImage() {
+    return z
+      .union([z.string().min(1), imageSpecInstance, specShape])
+      .optional()
+      .describe("Base image reference, or a nested spec that is built first.");
+  },
+  platform: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Target platform(s): "linux/amd64" or "linux/amd64,linux/arm64".'),
+  pipIndex: z.string().min(1).optional().describe("pip index URL (--index-url)."),
+  pipExtraIndexUrl: stringList("Extra pip index URLs (--extra-index-url)."),
+  pipSecretMounts: z
+    .array(z.tuple([z.string().min(1), z.string().min(1)]))
+    .optional()
+    .describe(
+      "[source file, target path] pairs mounted as build secrets while installing packages. Not hashed.",
+    ),
+  pipExtraArgs: z.string().optional().describe("Extra arguments passed to the package installer."),
+  registryConfig: z
+    .string()
+    .optional()
+    .describe("Registry credentials config file (builder-specific). Not part of the tag."),
+  entrypoint: stringList("Image entrypoint; [] clears the base image's entrypoint."),
+  commands: stringList("Shell commands run after the packages are installed."),
+  tagFormat: z
+    .string()
+    .optional()
+    .describe('Tag template; "{spec_hash}" is replaced by the hash, e.g. "{spec_hash}-dev".'),
+  sourceCopyMode: z
+    .string()
+    .optional()
+    .describe(
+      "How sourceRoot is copied: ALL, LOADED_MODULES (default with sourceRoot) or NO_COPY; any case.",
+    ),
+  copy: stringList("Relative files or folders copied to /root/<path>."),
+  pythonExec: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Python interpreter of the base image to install packages for."),
+  runtimePackages: stringList("Packages installed when the task starts, not at build time. Not hashed."),
+  builderOptions: orderedDict(pyValueSchema, "Builder-specific options (hashed)."),
+  builderConfig: orderedDict(
+    pyValueSchema,
+    "Builder configuration such as uv_image, micromamba_image, installer.",
+  ),
+  loadedModules: stringList(
+    "imagespec only: the module files under sourceRoot that LOADED_MODULES copies (not hashed as a field).",
+  ),
+};
+
+const specShape = z.strictObject(fields);
+
+/** The schema of `new ImageSpec(input)`. */
+export const ImageSpecInputSchema = specShape;
+export type ImageSpecInput = z.input<typeof specShape>;
+
+export type FieldName = keyof typeof fields;
+export const FIELD_NAMES = Object.keys(fields) as FieldName[];
+
+/** flytekit's snake_case name of a field, e.g. pythonVersion → python_version. */
+export function snakeCase(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
