@@ -2,4 +2,7 @@
 import { writeFileSync } from "node:fs";
 import { specFileJsonSchema } from "../dist/index.js";
 
-writeFileSync(new URL("../imagespec.schema.json", import.meta.url), `${JSON.stringify(specFileJsonSchema(), null, 2)}\n`);
+writeFileSync(
+  new URL("../imagespec.schema.json", import.meta.url),
+  `${JSON.stringify(specFileJsonSchema(), null, 2)}\n`,
+);

@@ -8,7 +8,10 @@ function fileField(name: FieldName, nestedSpec: () => z.ZodType): z.ZodType {
   const description = fields[name].description ?? "";
   switch (name) {
     case "baseImage":
-      return z.union([z.string().min(1), z.lazy(nestedSpec)]).optional().describe(description);
+      return z
+        .union([z.string().min(1), z.lazy(nestedSpec)])
+        .optional()
+        .describe(description);
     case "env":
       return z.record(z.string(), z.string()).optional().describe(description);
     case "builderOptions":
