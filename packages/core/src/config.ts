@@ -5,7 +5,7 @@ import { access, readFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
-import { ImageSpecError, SpecValidationError } from "./errors.ts";
+import { ImageSpecError, PluginNotInstalledError, SpecValidationError } from "./errors.ts";
 import { builtinPlugin, importPlugin } from "./plugins/load.ts";
 import { createRegistry, type PluginRegistry } from "./plugins/registry.ts";
 import type { Builder, RegistryAuthProvider } from "./plugins/types.ts";
@@ -106,25 +106,39 @@ export async function registryFromConfig(
   options: RegistryFromConfigOptions,
 ): Promise<PluginRegistry> {
   const registry = createRegistry();
-  const lazy = (ref: string | [string, unknown], priority?: number) => {
+  // Built-in names are registered under their short name without importing anything (so `tag` never needs a
+  // builder). Other packages and files are imported now and registered under the builder's own `name`, so a
+  // spec can say `builder: <name>`; one that cannot be resolved is registered under the name it was given and
+  // fails only when a build asks for it.
+  const add = async (ref: string | [string, unknown], priority?: number) => {
     const [name, pluginOptions] = typeof ref === "string" ? [ref, undefined] : ref;
+    const load = () => importPlugin<Builder>(name, "builder", { fromDirs: options.fromDirs, pluginOptions });
     const builtin = builtinPlugin(name);
-    registry.registerBuilder(
-      builtin?.name ?? name,
-      () => importPlugin<Builder>(name, "builder", { fromDirs: options.fromDirs, pluginOptions }),
-      { priority: priority ?? builtin?.priority ?? 5, aliases: builtin?.aliases ?? [] },
-    );
+    if (builtin) {
+      registry.registerBuilder(builtin.name, load, {
+        priority: priority ?? builtin.priority ?? 5,
+        aliases: builtin.aliases ?? [],
+      });
+      return;
+    }
+    try {
+      const builder = await load();
+      registry.registerBuilder(builder.name, builder, { priority: priority ?? 5 });
+    } catch (error) {
+      if (!(error instanceof PluginNotInstalledError)) throw error;
+      registry.registerBuilder(name, () => Promise.reject(error), { priority: priority ?? 5 });
+    }
   };
-  if (options.defaultDocker) lazy("docker");
+  if (options.defaultDocker) await add("docker");
   for (const item of config.builders ?? []) {
     const { use, priority } =
       typeof item === "object" && !Array.isArray(item) && "use" in item
         ? item
         : { use: item, priority: undefined };
     if (isBuilder(use)) registry.registerBuilder(use.name, use, { priority: priority ?? 5 });
-    else lazy(use, priority);
+    else await add(use, priority);
   }
-  for (const name of options.extraBuilders ?? []) if (!registry.has(name)) lazy(name);
+  for (const name of options.extraBuilders ?? []) if (!registry.has(name)) await add(name);
   for (const ref of options.loadAuth === false ? [] : (config.auth ?? [])) {
     if (isAuth(ref)) registry.registerAuth(ref);
     else {

@@ -224,26 +224,30 @@ describe("loading plugins by name", () => {
 });
 
 describe("config files", () => {
-  it("finds the nearest imagespec.config.* upwards and registers its plugins lazily", async () => {
+  it("finds the nearest imagespec.config.* upwards; built-ins stay lazy, packages register under their name", async () => {
     const project = dir({
       ...pluginPackage("imagespec-builder-fake", "fake"),
       "imagespec.config.json": JSON.stringify({
-        builders: [{ use: "imagespec-builder-fake", priority: 7 }, "envd"],
+        builders: [{ use: "imagespec-builder-fake", priority: 7 }, "envd", "imagespec-builder-absent"],
       }),
       "sub/dir/.keep": "",
     });
     const { config, file } = await loadConfig(path.join(project, "sub/dir"));
     expect(file).toBe(path.join(project, "imagespec.config.json"));
     const registry = await registryFromConfig(config, { fromDirs: [project], defaultDocker: true });
-    expect(registry.builders().map((b) => [b.name, b.priority, b.builder])).toEqual([
-      ["imagespec-builder-fake", 7, undefined],
+    expect(registry.builders().map((b) => [b.name, b.priority, b.builder?.name])).toEqual([
+      ["fake", 7, "fake"],
       ["envd", 5, undefined],
+      ["imagespec-builder-absent", 5, undefined],
       ["docker", 1, undefined],
-      ["noop", 0, expect.anything()],
+      ["noop", 0, "noop"],
     ]);
-    expect(registry.builderNameFor(new ImageSpec({}, noEnv))).toBe("imagespec-builder-fake");
-    expect((await registry.getBuilder("imagespec-builder-fake")).name).toBe("fake");
+    expect(registry.builderNameFor(new ImageSpec({}, noEnv))).toBe("fake");
+    expect(registry.builderNameFor(new ImageSpec({ builder: "fake" }, noEnv))).toBe("fake");
     await expect(registry.getBuilder("envd")).rejects.toBeInstanceOf(PluginNotInstalledError);
+    await expect(registry.getBuilder("imagespec-builder-absent")).rejects.toBeInstanceOf(
+      PluginNotInstalledError,
+    );
   });
 
   it("loads a TypeScript config with defineConfig and rejects invalid configs", async () => {
