@@ -1,0 +1,38 @@
+// @imagespec/test-suite: the conformance suite every builder runs in its own vitest tests, an in-memory
+// builder, and a static credential resolver for tests.
+export {
+  type CapabilityExpectation,
+  type Captured,
+  checkBuilt,
+  checkCancelled,
+  checkCapabilityGate,
+  checkContract,
+  checkEvents,
+  checkResult,
+  checkTypedError,
+  describeError,
+  findSecret,
+  secretForms,
+} from "./checks.ts";
+export { builderConformance } from "./conformance.ts";
+export { createStaticCredentials, type StaticCredentials } from "./credentials.ts";
+export {
+  BUILDER_NAME_PATTERN,
+  createMemoryBuilder,
+  type MemoryBuilder,
+  type MemoryBuilderOptions,
+  MemoryBuilderOptionsSchema,
+  type MemoryPush,
+  registryHost,
+} from "./memory-builder.ts";
+export { runBuild } from "./scenarios.ts";
+export {
+  BUILDABLE_CAPABILITIES,
+  type BuildableCapability,
+  type BuilderConformanceOptions,
+  type ConformanceFixtures,
+  type ConformanceWorld,
+  type RefusedSpec,
+  TEST_IDS,
+  type TestId,
+} from "./types.ts";
