@@ -8,9 +8,16 @@ export {
 } from "./config.ts";
 export { fastFailFromEnv, forcePushFromEnv, pushFromEnv, str2bool } from "./env.ts";
 export * from "./errors.ts";
+export {
+  type Difference,
+  explainDifference,
+  type FileArea,
+  type RequirementsFile,
+} from "./identity/explain.ts";
 export { HASH_SCHEME, type Identity } from "./identity/identity.ts";
 export type { PyDict, PyValue } from "./identity/python-repr.ts";
 export type { TreeFile } from "./identity/tree.ts";
+export { digestFiles, listSourceTree } from "./identity/tree.ts";
 export { assertCapabilities, type CapabilityNeed, requiredCapabilities } from "./plugins/capabilities.ts";
 export {
   assertPlugin,

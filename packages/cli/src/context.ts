@@ -1,0 +1,52 @@
+// What every command gets: where to write, the working folder and environment, and the shared steps of
+// loading a spec file and building the plugin registry the way the CLI does.
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  type ImageSpec,
+  loadConfig,
+  loadSpecFile,
+  type PluginRegistry,
+  registryFromConfig,
+} from "@imagespec/core";
+
+export interface Output {
+  write(text: string): unknown;
+}
+
+export interface CliIO {
+  stdout: Output;
+  stderr: Output;
+  /** Spec files, the config file and plugin packages resolve from here. */
+  cwd: string;
+  /** FLYTE_* switches for specs, IMAGESPEC_DEBUG for stack traces. */
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * The CLI's own package folder (the parent of src/ when run from source, of dist/ when built): plugins
+ * installed next to the CLI resolve from here after the user's project.
+ */
+export const CLI_ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+export function print(out: Output, line: string): void {
+  out.write(`${line}\n`);
+}
+
+/** Loads a spec file (relative to cwd) and prints its warnings to stderr. */
+export async function loadSpec(io: CliIO, file: string): Promise<ImageSpec> {
+  const { spec, warnings } = await loadSpecFile(path.resolve(io.cwd, file), { env: io.env });
+  for (const warning of warnings) print(io.stderr, `imagespec: warning: ${file}: ${warning}`);
+  return spec;
+}
+
+/** noop, docker as `default` (not imported), the nearest imagespec.config's builders and `--builder` names. */
+export async function cliRegistry(io: CliIO, extraBuilders: readonly string[]): Promise<PluginRegistry> {
+  const { config } = await loadConfig(io.cwd);
+  return registryFromConfig(config, {
+    fromDirs: [io.cwd, CLI_ROOT],
+    extraBuilders,
+    defaultDocker: true,
+    loadAuth: false,
+  });
+}

@@ -1,0 +1,50 @@
+// The built binary as a process: shebang, exit codes through process.exitCode, a closed stdout.
+import { execFile, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { beforeAll, describe, expect, it } from "vitest";
+import { assertBuilt, BIN } from "./built-bin.ts";
+
+beforeAll(assertBuilt);
+
+/** Runs the binary; resolves with its exit code and output (never rejects on a non-zero exit). */
+function bin(
+  args: string[],
+  closeStdout = false,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  if (!closeStdout) {
+    return new Promise((resolve) => {
+      execFile(process.execPath, [BIN, ...args], { cwd: tmpdir() }, (error, stdout, stderr) => {
+        resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
+      });
+    });
+  }
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: tmpdir(),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout.destroy(); // like `imagespec schema | head -c 0`
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("close", (code) => resolve({ code, stdout: "", stderr }));
+  });
+}
+
+describe("dist/bin.js", () => {
+  it("starts with a node shebang", () => {
+    expect(readFileSync(BIN, "utf8").split("\n")[0]).toBe("#!/usr/bin/env node");
+  });
+
+  it("exits with the command's exit code and prints the error lines", async () => {
+    const { code, stdout, stderr } = await bin(["tag", "does-not-exist.yaml"]);
+    expect({ code, stdout }).toEqual({ code: 2, stdout: "" });
+    expect(stderr).toMatch(
+      /^imagespec: error: cannot read spec file .*does-not-exist\.yaml \(ENOENT\)\nhint: .+\n$/,
+    );
+  });
+
+  it("stops quietly with exit 0 when stdout is closed early", async () => {
+    expect(await bin(["schema"], true)).toEqual({ code: 0, stdout: "", stderr: "" });
+  });
+});
