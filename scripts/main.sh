@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/bootstrap.sh
-pnpm build >&2
+pnpm build --output-logs=errors-only >&2
 node packages/cli/dist/bin.js tag "${1:-examples/basic/imagespec.yaml}"

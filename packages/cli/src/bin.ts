@@ -1,9 +1,14 @@
 #!/usr/bin/env node
-import { enableCompileCache } from "node:module";
+import module from "node:module";
 
-// Cache V8's compiled code of the CLI, core and their dependencies between runs (measured: 20-40 ms off a
-// cold `imagespec tag`). It must run before they are imported, hence the dynamic import below.
-enableCompileCache();
+const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
+if (major < 22 || (major === 22 && minor < 12)) {
+  process.stderr.write(`imagespec: error: Node.js 22.12 or newer is needed (this is ${process.version})\n`);
+  process.exit(1);
+}
+// Cache V8's compiled code of the CLI bundle between runs. It must run before the bundle is imported, hence
+// the dynamic import below.
+module.enableCompileCache();
 const { run } = await import("./index.ts");
 
 // `imagespec schema | head` closes stdout early: stop quietly instead of crashing on EPIPE.

@@ -1,6 +1,7 @@
 // The built binary as a process: shebang, exit codes through process.exitCode, a closed stdout.
 import { execFile, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { isBuiltin } from "node:module";
 import { tmpdir } from "node:os";
 import { beforeAll, describe, expect, it } from "vitest";
 import { assertBuilt, BIN } from "./built-bin.ts";
@@ -42,6 +43,15 @@ describe("dist/bin.js", () => {
     expect(stderr).toMatch(
       /^imagespec: error: cannot read spec file .*does-not-exist\.yaml \(ENOENT\)\nhint: .+\n$/,
     );
+  });
+
+  it("is one bundle: core, zod and yaml inlined, execa loaded only when a process starts (cold start)", () => {
+    const bundle = readFileSync(BIN.replace(/bin\.js$/, "index.js"), "utf8");
+    const staticImports = [...bundle.matchAll(/^import .* from "([^"]+)";?/gm)].map((m) => m[1] ?? "");
+    expect(staticImports.length).toBeGreaterThan(0);
+    expect(staticImports.filter((specifier) => !isBuiltin(specifier))).toEqual([]);
+    expect(bundle).toMatch(/await import\("execa"\)/);
+    expect(bundle).not.toMatch(/from "(zod|yaml|@imagespec\/core)/);
   });
 
   it("stops quietly with exit 0 when stdout is closed early", async () => {

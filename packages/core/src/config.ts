@@ -4,7 +4,7 @@
 import { access, readFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { ImageSpecError, PluginNotInstalledError, SpecValidationError } from "./errors.ts";
 import { builtinPlugin, importPlugin } from "./plugins/load.ts";
 import { createRegistry, type PluginRegistry } from "./plugins/registry.ts";
@@ -12,8 +12,8 @@ import type { Builder, RegistryAuthProvider } from "./plugins/types.ts";
 
 const pluginRef = <T>(isPlugin: (v: unknown) => v is T) =>
   z.union([
-    z.string().min(1),
-    z.tuple([z.string().min(1), z.unknown()]),
+    z.string().check(z.minLength(1)),
+    z.tuple([z.string().check(z.minLength(1)), z.unknown()]),
     z.custom<T>(isPlugin, { message: "expected a plugin name, [name, options] or a plugin object" }),
   ]);
 
@@ -23,16 +23,16 @@ const isAuth = (v: unknown): v is RegistryAuthProvider =>
 
 export const ImageSpecConfigSchema = z.strictObject({
   /** Builders to register, in addition to noop (and docker as `default` in the CLI). */
-  builders: z
-    .array(
+  builders: z.optional(
+    z.array(
       z.union([
         pluginRef(isBuilder),
-        z.strictObject({ use: pluginRef(isBuilder), priority: z.number().int().optional() }),
+        z.strictObject({ use: pluginRef(isBuilder), priority: z.optional(z.int()) }),
       ]),
-    )
-    .optional(),
+    ),
+  ),
   /** Registry auth providers, asked in this order before docker's own config. */
-  auth: z.array(pluginRef(isAuth)).optional(),
+  auth: z.optional(z.array(pluginRef(isAuth))),
 });
 
 export type BuilderRef = string | [string, unknown] | Builder;

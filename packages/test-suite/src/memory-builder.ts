@@ -17,6 +17,7 @@ import {
   SpecValidationError,
 } from "@imagespec/core";
 import { z } from "zod";
+import { partial } from "zod/mini";
 
 /** Lowercase kebab-case, the form of registry keys (`docker`, `google-cloud-build`). */
 export const BUILDER_NAME_PATTERN = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
@@ -25,7 +26,7 @@ export const MemoryBuilderOptionsSchema = z.strictObject({
   /** Registry key and the `builder` named in events and errors. Default "memory". */
   name: z.string().regex(BUILDER_NAME_PATTERN, "must be lowercase kebab-case").optional(),
   /** Declared capabilities, over the default of everything (`platforms: "any"`, every flag true). */
-  capabilities: BuilderCapabilitiesSchema.partial().optional(),
+  capabilities: z.optional(partial(BuilderCapabilitiesSchema)),
   /** How long a build takes, in milliseconds; aborting the build's signal cuts it short. Default 0. */
   delayMs: z.number().int().nonnegative().optional(),
   /** Make builds fail with a BuildFailedError (after the delay), with these details. */

@@ -6,7 +6,6 @@ import { closeSync, openSync, readSync } from "node:fs";
 import { lstat, readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { setImmediate as nextTurn } from "node:timers/promises";
-import { execa } from "execa";
 import { SpecValidationError } from "../errors.ts";
 import { DockerignoreMatcher, parseDockerignore } from "./dockerignore.ts";
 import { fnmatch } from "./fnmatch.ts";
@@ -104,6 +103,8 @@ function ignorePath(rawRoot: string, rel: string): string {
 /** `git ls-files -io --exclude-standard` in `root`, as flytekit's GitIgnore runs it; [] without git or a repo. */
 async function gitIgnoredFiles(root: string): Promise<Set<string>> {
   try {
+    // execa is imported on first use: most commands never start a process (cold start, docs/cli.md).
+    const { execa } = await import("execa");
     const result = await execa("git", ["ls-files", "-io", "--exclude-standard"], {
       cwd: root,
       reject: false,

@@ -1,5 +1,5 @@
 // The plugin contracts: builders and registry auth providers (DESIGN.md §2.4, conventions_study.md §9.4-9.5).
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { ImageSpec } from "../spec/image-spec.ts";
 
 /** What a builder can honour. The engine refuses a spec that needs more, before anything starts. */
@@ -7,7 +7,7 @@ export const BuilderCapabilitiesSchema = z.strictObject({
   /** Platforms it can target ("any", or a list such as ["linux/amd64"]). */
   platforms: z.union([
     z.literal("any"),
-    z.array(z.string().regex(/^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/)),
+    z.array(z.string().check(z.regex(/^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/))),
   ]),
   /** Several platforms in one image (a comma-separated `platform`). */
   multiPlatform: z.boolean(),
@@ -73,7 +73,7 @@ export interface Builder {
   readonly name: string;
   readonly capabilities: BuilderCapabilities;
   /** zod schema of the options its factory takes. */
-  readonly optionsSchema?: z.ZodType;
+  readonly optionsSchema?: z.core.$ZodType;
   /** False when the engine should build without asking the registry first (flytekit's noop builder). */
   readonly checksExistence?: boolean;
   build(request: BuildRequest, context: BuildContext): Promise<BuildResult>;

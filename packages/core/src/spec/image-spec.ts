@@ -1,8 +1,7 @@
 // The ImageSpec class: flytekit 1.16's dataclass (flytekit.md §2, §4) as an immutable TypeScript value.
 import { arch } from "node:os";
 import path from "node:path";
-import { execa } from "execa";
-import type { z } from "zod";
+import type * as z from "zod/mini";
 import { fastFailFromEnv, forcePushFromEnv, imageIdFromEnv } from "../env.ts";
 import { ImageSpecError, SpecValidationError } from "../errors.ts";
 import { computeId, computeIdentity, type Identity } from "../identity/identity.ts";
@@ -462,6 +461,7 @@ export class ImageSpec {
     ].join("\n");
     let report: { python: string; versions: Record<string, string>; missing: string[] };
     try {
+      const { execa } = await import("execa"); // on first use, like every process start (cold start)
       const { stdout } = await execa(python, ["-c", script, ...pinnedPackages]);
       report = JSON.parse(stdout);
     } catch (error) {
@@ -508,7 +508,7 @@ function specificIssue(issue: Issue): Issue {
 
 /** One SpecValidationError for the first zod issue, with the field path in the caller's spelling. */
 function zodToValidationError(
-  error: z.ZodError,
+  error: z.core.$ZodError,
   fieldPath: (field: string, rest?: string) => string,
   naming: "camel" | "snake",
 ): SpecValidationError {
@@ -537,8 +537,7 @@ function zodToValidationError(
       hint: `Remove it or check its spelling.${known} See \`imagespec schema\` for every field.`,
     });
   }
-  const expected = "expected" in issue ? ` (expected ${String(issue.expected)})` : "";
-  return new SpecValidationError(format(issue.path), `${issue.message}${expected}${more}`, {
+  return new SpecValidationError(format(issue.path), `${issue.message}${more}`, {
     hint: "See `imagespec schema` for the type of each field.",
   });
 }

@@ -1,33 +1,42 @@
 // The one zod schema behind ImageSpec: the TypeScript input type, the shape checks and the JSON Schema of
 // spec files all come from `fields` below. Semantics that zod cannot express as a shape (lower-casing,
-// registry and reference grammar, platform default, copy-mode implication) live in normalize.ts.
-import { z } from "zod";
+// registry and reference grammar, platform default, copy-mode implication) live in image-spec.ts.
+// zod/mini: tree-shakable, which keeps the CLI's cold start short (docs/cli.md).
+import * as z from "zod/mini";
 import type { PyDict, PyValue } from "../identity/python-repr.ts";
 import type { ImageSpec } from "./image-spec.ts";
 
 export const COPY_MODES = ["LOADED_MODULES", "ALL", "NO_COPY"] as const;
 export type SourceCopyMode = (typeof COPY_MODES)[number];
 
-const stringList = (what: string) => z.array(z.string()).optional().describe(what);
+/** An optional field with its description (read by the JSON Schema generator and the docs). */
+function field<T extends z.ZodMiniType>(schema: T, description: string) {
+  const optional = z.optional(schema);
+  z.globalRegistry.add(optional, { description });
+  return optional;
+}
+
+const text = (min = 0) => (min > 0 ? z.string().check(z.minLength(min)) : z.string());
+const stringList = (what: string) => field(z.array(z.string()), what);
 
 /** A dict whose key order is kept (it is part of the hash). Accepts a Map, [key, value] pairs or an object. */
-function orderedDict<T extends z.ZodType>(value: T, what: string) {
-  return z
-    .union([z.map(z.string(), value), z.array(z.tuple([z.string(), value])), z.record(z.string(), value)])
-    .optional()
-    .describe(what);
+function orderedDict<T extends z.ZodMiniType>(value: T, what: string) {
+  return field(
+    z.union([z.map(z.string(), value), z.array(z.tuple([z.string(), value])), z.record(z.string(), value)]),
+    what,
+  );
 }
 
 /** An ImageSpec object (checked by brand, so specs from another copy of this package are accepted). */
 const imageSpecInstance = z.custom<ImageSpec>(
-  (value) =>
+  (value: unknown) =>
     typeof value === "object" &&
     value !== null &&
     (value as Record<symbol, unknown>)[Symbol.for("imagespec.spec")] === true,
 );
 
 /** JSON-like values (builder_options / builder_config): objects become insertion-ordered dicts. */
-export const pyValueSchema: z.ZodType<PyValue, unknown> = z.custom<PyValue>(isPyValueInput, {
+export const pyValueSchema = z.custom<PyValue>(isPyValueInput, {
   message: "must be a string, number, boolean, null, list or mapping",
 });
 
@@ -69,79 +78,46 @@ export function toPyDict(input: unknown): PyDict {
  * `loadedModules` (never hashed; see docs/hashing.md). camelCase here; spec files may use snake_case.
  */
 export const fields = {
-  name: z.string().min(1).optional().describe('Image name (repository), lower-cased. Default "flytekit".'),
-  pythonVersion: z
-    .union([z.string(), z.number()])
-    .optional()
-    .describe('Python version for the image, e.g. "3.12". Quote it in YAML: 3.10 reads as the number 3.1.'),
-  builder: z
-    .string()
-    .min(1)
-    .optional()
-    .describe("Builder plugin name (docker, envd, noop, ...). Not part of the tag."),
-  sourceRoot: z
-    .string()
-    .min(1)
-    .optional()
-    .describe("Folder whose files are copied into /root (see sourceCopyMode)."),
+  name: field(text(1), 'Image name (repository), lower-cased. Default "flytekit".'),
+  pythonVersion: field(
+    z.union([z.string(), z.number()]),
+    'Python version for the image, e.g. "3.12". Quote it in YAML: 3.10 reads as the number 3.1.',
+  ),
+  builder: field(text(1), "Builder plugin name (docker, envd, noop, ...). Not part of the tag."),
+  sourceRoot: field(text(1), "Folder whose files are copied into /root (see sourceCopyMode)."),
   env: orderedDict(z.string(), "Environment variables baked into the image, in order."),
-  registry: z
-    .string()
-    .optional()
-    .describe("Registry (and namespace) to push to, e.g. ghcr.io/org or localhost:30000."),
+  registry: field(text(), "Registry (and namespace) to push to, e.g. ghcr.io/org or localhost:30000."),
   packages: stringList("Python packages (pip requirement specifiers)."),
   condaPackages: stringList("Conda packages."),
   condaChannels: stringList("Extra conda channels."),
-  requirements: z
-    .string()
-    .min(1)
-    .optional()
-    .describe("requirements.txt, uv.lock or poetry.lock file; its content is hashed."),
+  requirements: field(text(1), "requirements.txt, uv.lock or poetry.lock file; its content is hashed."),
   aptPackages: stringList("Debian packages installed with apt-get."),
-  cuda: z.string().optional().describe("CUDA version (envd builder)."),
-  cudnn: z.string().optional().describe("cuDNN version (envd builder)."),
+  cuda: field(text(), "CUDA version (envd builder)."),
+  cudnn: field(text(), "cuDNN version (envd builder)."),
   get baseImage() {
-    return z
-      .union([z.string().min(1), imageSpecInstance, specShape])
-      .optional()
-      .describe("Base image reference, or a nested spec that is built first.");
+    return field(
+      z.union([text(1), imageSpecInstance, specShape]),
+      "Base image reference, or a nested spec that is built first.",
+    );
   },
-  platform: z
-    .string()
-    .min(1)
-    .optional()
-    .describe('Target platform(s): "linux/amd64" or "linux/amd64,linux/arm64".'),
-  pipIndex: z.string().min(1).optional().describe("pip index URL (--index-url)."),
+  platform: field(text(1), 'Target platform(s): "linux/amd64" or "linux/amd64,linux/arm64".'),
+  pipIndex: field(text(1), "pip index URL (--index-url)."),
   pipExtraIndexUrl: stringList("Extra pip index URLs (--extra-index-url)."),
-  pipSecretMounts: z
-    .array(z.tuple([z.string().min(1), z.string().min(1)]))
-    .optional()
-    .describe(
-      "[source file, target path] pairs mounted as build secrets while installing packages. Not hashed.",
-    ),
-  pipExtraArgs: z.string().optional().describe("Extra arguments passed to the package installer."),
-  registryConfig: z
-    .string()
-    .optional()
-    .describe("Registry credentials config file (builder-specific). Not part of the tag."),
+  pipSecretMounts: field(
+    z.array(z.tuple([text(1), text(1)])),
+    "[source file, target path] pairs mounted as build secrets while installing packages. Not hashed.",
+  ),
+  pipExtraArgs: field(text(), "Extra arguments passed to the package installer."),
+  registryConfig: field(text(), "Registry credentials config file (builder-specific). Not part of the tag."),
   entrypoint: stringList("Image entrypoint; [] clears the base image's entrypoint."),
   commands: stringList("Shell commands run after the packages are installed."),
-  tagFormat: z
-    .string()
-    .optional()
-    .describe('Tag template; "{spec_hash}" is replaced by the hash, e.g. "{spec_hash}-dev".'),
-  sourceCopyMode: z
-    .string()
-    .optional()
-    .describe(
-      "How sourceRoot is copied: ALL, LOADED_MODULES (default with sourceRoot) or NO_COPY; any case.",
-    ),
+  tagFormat: field(text(), 'Tag template; "{spec_hash}" is replaced by the hash, e.g. "{spec_hash}-dev".'),
+  sourceCopyMode: field(
+    text(),
+    "How sourceRoot is copied: ALL, LOADED_MODULES (default with sourceRoot) or NO_COPY; any case.",
+  ),
   copy: stringList("Relative files or folders copied to /root/<path>."),
-  pythonExec: z
-    .string()
-    .min(1)
-    .optional()
-    .describe("Python interpreter of the base image to install packages for."),
+  pythonExec: field(text(1), "Python interpreter of the base image to install packages for."),
   runtimePackages: stringList("Packages installed when the task starts, not at build time. Not hashed."),
   builderOptions: orderedDict(pyValueSchema, "Builder-specific options (hashed)."),
   builderConfig: orderedDict(
@@ -152,6 +128,11 @@ export const fields = {
     "imagespec only: the module files under sourceRoot that LOADED_MODULES copies (not hashed as a field).",
   ),
 };
+
+/** The description a field was registered with. */
+export function describeField(name: FieldName): string {
+  return z.globalRegistry.get(fields[name])?.description ?? "";
+}
 
 const specShape = z.strictObject(fields);
 
