@@ -5,7 +5,7 @@ import { access, readFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import * as z from "zod/mini";
-import { ImageSpecError, PluginNotInstalledError, SpecValidationError } from "./errors.ts";
+import { ImageSpecError, SpecValidationError } from "./errors.ts";
 import { builtinPlugin, importPlugin } from "./plugins/load.ts";
 import { createRegistry, type PluginRegistry } from "./plugins/registry.ts";
 import type { Builder, RegistryAuthProvider } from "./plugins/types.ts";
@@ -125,7 +125,7 @@ export async function registryFromConfig(
       const builder = await load();
       registry.registerBuilder(builder.name, builder, { priority: priority ?? 5 });
     } catch (error) {
-      if (!(error instanceof PluginNotInstalledError)) throw error;
+      if (!(ImageSpecError.is(error) && error.code === "PLUGIN_NOT_INSTALLED")) throw error;
       registry.registerBuilder(name, () => Promise.reject(error), { priority: priority ?? 5 });
     }
   };

@@ -8,22 +8,31 @@ export type PyDict = ReadonlyMap<string, PyValue>;
 
 /** A Python float written in a spec file (e.g. `python_version: 3.11`): hashed unquoted, as Python does. */
 export class PyFloat {
-  constructor(readonly value: number) {}
+  readonly value: number;
+  constructor(value: number) {
+    this.value = value;
+  }
 }
 
 /** A Python tuple (only `pip_secret_mounts` entries are tuples; that field is never hashed, but ids of nested
  * dicts in builder_options may hold them). */
 export class PyTuple {
-  constructor(readonly items: readonly PyValue[]) {}
+  readonly items: readonly PyValue[];
+  constructor(items: readonly PyValue[]) {
+    this.items = items;
+  }
 }
 
 /** A member of flytekit's `CopyFileDetection` enum. */
 export class PyEnumMember {
-  constructor(
-    readonly enumName: string,
-    readonly memberName: string,
-    readonly value: number,
-  ) {}
+  readonly enumName: string;
+  readonly memberName: string;
+  readonly value: number;
+  constructor(enumName: string, memberName: string, value: number) {
+    this.enumName = enumName;
+    this.memberName = memberName;
+    this.value = value;
+  }
 }
 
 export type PyValue =

@@ -51,11 +51,13 @@ export function parseSpecText(
   options: SpecOptions & { baseDir?: string; source?: string } = {},
 ): LoadedSpec {
   const source = options.source ?? "spec";
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { uniqueKeys: true });
   const problem = doc.errors[0];
   if (problem) {
     const where = problem.linePos?.[0] ? `:${problem.linePos[0].line}:${problem.linePos[0].col}` : "";
-    throw new SpecValidationError("", `${source}${where}: ${problem.message.split("\n")[0]}`, {
+    // yaml appends the location and a source excerpt to the message; keep its first sentence only.
+    const message = (problem.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "");
+    throw new SpecValidationError("", `${source}${where}: ${message}`, {
       hint: "Fix the YAML/JSON syntax.",
     });
   }
