@@ -112,6 +112,9 @@ describe("YAML and JSON spec files", () => {
 
   it("report syntax errors, non-mappings, unknown fields and missing files as SpecValidationError", async () => {
     expect(() => parseSpecText("name: [unclosed\n", noEnv)).toThrow(SpecValidationError);
+    expect(() => parseSpecText("name: x\nname: y\n", { ...noEnv, source: "s.yaml" })).toThrow(
+      /^s\.yaml:2:1: Map keys must be unique$/,
+    );
     expect(() => parseSpecText("- a\n- b\n", noEnv)).toThrow(/must be a mapping/);
     expect(() => parseSpecText("name: a\nname: b\n", noEnv)).toThrow(SpecValidationError);
     try {
