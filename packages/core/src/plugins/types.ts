@@ -77,6 +77,8 @@ export interface Builder {
   /** False when the engine should build without asking the registry first (flytekit's noop builder). */
   readonly checksExistence?: boolean;
   build(request: BuildRequest, context: BuildContext): Promise<BuildResult>;
+  /** Writes the build context (e.g. Dockerfile and files) into `dir` without building: a dry run. */
+  render?(request: BuildRequest, dir: string): Promise<void>;
 }
 
 export interface RegistryAuthProvider {
