@@ -172,7 +172,7 @@ describe("tag and id", () => {
     ["name: demo\npyhton_version: '3.11'\n", "pyhton_version: unknown field"],
     ["name: demo\nbase_image:\n  name: base\n  packages: 3\n", "base_image.packages: "],
     ["name: Not/A//Name\n", 'name: "not/a//name" is not a valid image name'],
-    ["name: [unclosed\n", "{dir}/imagespec.yaml: Flow sequence"],
+    ["name: [unclosed\n", "{dir}/imagespec.yaml:2:1: Flow sequence"],
   ])("exits 2 on an invalid spec (%j), naming the field or file", async (text, message) => {
     const dir = folder({ "imagespec.yaml": text });
     const { code, stdout, stderr } = await cli(["tag", "imagespec.yaml"], dir);
