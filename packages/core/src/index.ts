@@ -6,6 +6,15 @@ export {
   loadConfig,
   registryFromConfig,
 } from "./config.ts";
+export {
+  type EngineEvent,
+  type EnsureOptions,
+  type EnsureResult,
+  ensure,
+  type ImageRecord,
+  type SkipReason,
+} from "./engine/ensure.ts";
+export { acquireLock, defaultLockDir, type Lock, type LockOptions } from "./engine/lock.ts";
 export { fastFailFromEnv, forcePushFromEnv, pushFromEnv, str2bool } from "./env.ts";
 export * from "./errors.ts";
 export {

@@ -1,6 +1,6 @@
 // The plugin contracts: builders and registry auth providers (DESIGN.md §2.4, conventions_study.md §9.4-9.5).
 import * as z from "zod/mini";
-import type { ImageSpec } from "../spec/image-spec.ts";
+import type { ExistenceAnswer, ImageSpec } from "../spec/image-spec.ts";
 
 /** What a builder can honour. The engine refuses a spec that needs more, before anything starts. */
 export const BuilderCapabilitiesSchema = z.strictObject({
@@ -77,6 +77,8 @@ export interface Builder {
   /** False when the engine should build without asking the registry first (flytekit's noop builder). */
   readonly checksExistence?: boolean;
   build(request: BuildRequest, context: BuildContext): Promise<BuildResult>;
+  /** Whether an image exists in the builder's local image store (used for specs without a registry). */
+  exists?(imageName: string, options: { signal?: AbortSignal }): Promise<ExistenceAnswer>;
   /** Writes the build context (e.g. Dockerfile and files) into `dir` without building: a dry run. */
   render?(request: BuildRequest, dir: string): Promise<void>;
 }

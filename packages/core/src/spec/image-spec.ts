@@ -42,6 +42,8 @@ export type ExistenceAnswer =
 /** Anything that can tell whether an image exists in its registry (core's registry client implements it). */
 export interface ImageExistenceChecker {
   exists(imageName: string, options: { platforms: readonly string[] }): Promise<ExistenceAnswer>;
+  /** Forgets a cached answer (the engine calls it before checking an image it just pushed). */
+  invalidate?(imageName: string): void;
 }
 
 // flytekit's registry check (re.match, so `$` also accepts one trailing newline; we do not).

@@ -1,0 +1,223 @@
+// The build engine: `ensure(specs)` makes every image exist. Nested bases first; skip what the registry
+// already has (unless forced); otherwise build, push and check the push. Identical images build once per
+// process (a promise per image name) and once across processes (a lock per image name).
+import { pushFromEnv } from "../env.ts";
+import { BuildCancelledError, ImageSpecError, RegistryUnavailableError } from "../errors.ts";
+import { assertCapabilities } from "../plugins/capabilities.ts";
+import type { PluginRegistry } from "../plugins/registry.ts";
+import type { BuildEvent, Builder, CredentialResolver } from "../plugins/types.ts";
+import type { ExistenceAnswer, ImageExistenceChecker, ImageSpec } from "../spec/image-spec.ts";
+import { acquireLock } from "./lock.ts";
+
+export type EngineEvent =
+  | BuildEvent
+  | { type: "check-end"; imageName: string; answer: ExistenceAnswer["status"]; reason?: string }
+  | { type: "build-skip"; imageName: string; reason: SkipReason }
+  | { type: "lock-wait"; imageName: string; pid: number };
+
+/** Why an image was not built: it exists, another process built it, or (fast-fail off) it is assumed. */
+export type SkipReason = "exists" | "built-elsewhere" | "assumed-exists";
+
+export interface ImageRecord {
+  imageName: string;
+  /** The spec's id (baked into the image as _F_IMG_ID). */
+  id: string;
+  status: "built" | "skipped";
+  reason?: SkipReason;
+  builder: string;
+  pushed: boolean;
+  digest?: string;
+  seconds: number;
+}
+
+export interface EnsureOptions {
+  registry: PluginRegistry;
+  /** Answers "does this image exist?" for specs with a registry. */
+  checker: ImageExistenceChecker;
+  credentials?: CredentialResolver;
+  /** Push after building (specs with a registry). Default: FLYTE_PUSH_IMAGE_SPEC (true unless false-like). */
+  push?: boolean;
+  /** Build even when the image exists (also per spec: `forcePush()`, FLYTE_FORCE_PUSH_IMAGE_SPEC). */
+  force?: boolean;
+  /** When the registry cannot answer: fail (true) or assume the image exists, as flytekit does (false).
+   * Default: each spec's `isFastFail` (FLYTE_IMG_FAST_FAIL, true unless false-like). */
+  fastFail?: boolean;
+  /** Use this builder for every spec instead of the spec's own / the highest-priority one. */
+  builder?: string;
+  /** Independent images built at once. Default 2. */
+  concurrency?: number;
+  signal?: AbortSignal;
+  onEvent?: (event: EngineEvent) => void;
+  /** Folder of the cross-process locks. */
+  lockDir?: string;
+}
+
+export interface EnsureResult {
+  /** The image name of each spec, in order. */
+  imageNames: string[];
+  /** One record per image handled (nested bases included), in completion order. */
+  records: ImageRecord[];
+}
+
+const noCredentials: CredentialResolver = { resolve: async () => undefined };
+
+/** A counting semaphore: at most `limit` builds at once. */
+function semaphore(limit: number) {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await task();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}
+
+/** Makes every spec's image exist; returns their names and a record per image. */
+export async function ensure(specs: readonly ImageSpec[], options: EnsureOptions): Promise<EnsureResult> {
+  const engine = new Engine(options);
+  const imageNames = await Promise.all(specs.map((spec) => engine.ensureOne(spec).then((r) => r.imageName)));
+  return { imageNames, records: engine.records };
+}
+
+class Engine {
+  readonly records: ImageRecord[] = [];
+  readonly #options: EnsureOptions;
+  readonly #inFlight = new Map<string, Promise<ImageRecord>>();
+  readonly #slot: ReturnType<typeof semaphore>;
+  readonly #signal: AbortSignal;
+
+  constructor(options: EnsureOptions) {
+    this.#options = options;
+    this.#slot = semaphore(Math.max(1, options.concurrency ?? 2));
+    this.#signal = options.signal ?? new AbortController().signal;
+  }
+
+  #emit(event: EngineEvent): void {
+    this.#options.onEvent?.(event);
+  }
+
+  /** One image, once per process however many specs (or nested bases) name it. */
+  async ensureOne(spec: ImageSpec): Promise<ImageRecord> {
+    const imageName = await spec.imageName();
+    let pending = this.#inFlight.get(imageName);
+    if (!pending) {
+      pending = this.#run(spec, imageName);
+      this.#inFlight.set(imageName, pending);
+    }
+    return pending;
+  }
+
+  async #run(spec: ImageSpec, imageName: string): Promise<ImageRecord> {
+    const started = performance.now();
+    const base = typeof spec.baseImage === "object" ? await this.ensureOne(spec.baseImage) : undefined;
+    const registry = this.#options.registry;
+    const builderName = this.#options.builder ?? registry.builderNameFor(spec);
+    if (!builderName) {
+      throw new ImageSpecError("PLUGIN_NOT_INSTALLED", "no image builder is registered", {
+        hint: "Register one (registry.registerBuilder) or name it in imagespec.config.",
+      });
+    }
+    const builder = await registry.getBuilder(builderName);
+    const push = (this.#options.push ?? pushFromEnv()) && Boolean(spec.registry);
+    assertCapabilities(builder, spec, { push });
+    const force = this.#options.force || spec.isForcePush;
+    const fastFail = this.#options.fastFail ?? spec.isFastFail;
+    const record = (fields: Omit<ImageRecord, "imageName" | "id" | "builder" | "seconds">): ImageRecord => {
+      const done = {
+        imageName,
+        id: spec.id,
+        builder: builder.name,
+        seconds: (performance.now() - started) / 1000,
+        ...fields,
+      };
+      this.records.push(done);
+      return done;
+    };
+
+    const skip = async (): Promise<SkipReason | undefined> => {
+      if (force || builder.checksExistence === false) return undefined;
+      const answer = await this.#exists(builder, spec, imageName);
+      if (answer.status === "present") return "exists";
+      if (answer.status === "missing") return undefined;
+      if (fastFail) {
+        throw new RegistryUnavailableError(
+          spec.registry || "local image store",
+          `cannot tell whether ${imageName} exists: ${answer.reason}`,
+          {
+            hint: "Fix access to the registry, or set FLYTE_IMG_FAST_FAIL=false to assume the image exists (flytekit's behaviour).",
+          },
+        );
+      }
+      return "assumed-exists";
+    };
+
+    const first = await skip();
+    if (first) {
+      this.#emit({ type: "build-skip", imageName, reason: first });
+      return record({ status: "skipped", reason: first, pushed: false });
+    }
+    return this.#slot(async () => {
+      const lock = await acquireLock(imageName, {
+        dir: this.#options.lockDir,
+        signal: this.#signal,
+        onWait: (owner) => this.#emit({ type: "lock-wait", imageName, pid: owner.pid }),
+      });
+      try {
+        // Another process may have built it while this one waited for the lock.
+        if (!force && (await skip()) === "exists") {
+          this.#emit({ type: "build-skip", imageName, reason: "built-elsewhere" });
+          return record({ status: "skipped", reason: "built-elsewhere", pushed: false });
+        }
+        const result = await builder.build(
+          { spec, imageName, baseImageName: base?.imageName, push },
+          {
+            signal: this.#signal,
+            emit: (event) => this.#emit(event),
+            credentials: this.#options.credentials ?? noCredentials,
+          },
+        );
+        if (this.#signal.aborted)
+          throw new BuildCancelledError(builder.name, imageName, { cause: this.#signal.reason });
+        if (push && builder.checksExistence !== false) await this.#verifyPushed(builder, spec, imageName);
+        return record({ status: "built", pushed: push, digest: result.digest });
+      } finally {
+        await lock.release();
+      }
+    });
+  }
+
+  async #exists(builder: Builder, spec: ImageSpec, imageName: string): Promise<ExistenceAnswer> {
+    const answer = spec.registry
+      ? await this.#options.checker.exists(imageName, { platforms: spec.platforms })
+      : ((await builder.exists?.(imageName, { signal: this.#signal })) ?? { status: "missing" as const });
+    this.#emit({
+      type: "check-end",
+      imageName,
+      answer: answer.status,
+      ...(answer.status === "unknown" ? { reason: answer.reason } : {}),
+    });
+    return answer;
+  }
+
+  async #verifyPushed(builder: Builder, spec: ImageSpec, imageName: string): Promise<void> {
+    this.#options.checker.invalidate?.(imageName);
+    const answer = await this.#exists(builder, spec, imageName);
+    if (answer.status !== "present") {
+      throw new RegistryUnavailableError(
+        spec.registry ?? "",
+        `${imageName} was pushed but the registry does not list it`,
+        {
+          hint:
+            answer.status === "unknown"
+              ? `The check failed: ${answer.reason}`
+              : "Check the registry's address and that the push went to the same registry.",
+        },
+      );
+    }
+  }
+}
