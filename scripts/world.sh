@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test world for builds: a Docker engine, an OCI registry on 127.0.0.1 and a Python base image in it.
+# The test world for builds: a Docker engine, an OCI registry on 127.0.0.1, a Python base image in it and a
+# PEP 503 package index on 127.0.0.1 (scripts/pyindex.py; public and token-protected wheels).
 #
 #   scripts/world.sh up     start what is missing (installing Debian packages when root), print the env file
 #   scripts/world.sh down   stop only what `up` started (by recorded pid)
@@ -15,6 +16,7 @@ cache="${XDG_CACHE_HOME:-$HOME/.cache}/imagespec"
 port="${IMAGESPEC_REGISTRY_PORT:-5000}"
 registry="localhost:$port"
 base_image="$registry/imagespec/python-base:bookworm"
+index_port="${IMAGESPEC_PYINDEX_PORT:-5301}"
 docker_bin="${IMAGESPEC_DOCKER:-/usr/bin/docker}"
 [ -x "$docker_bin" ] || docker_bin="$(command -v docker || true)"
 
@@ -86,6 +88,18 @@ base_image_up() {
   "$docker_bin" push "$base_image" >/dev/null
 }
 
+pyindex_up() {
+  if curl -fsS -o /dev/null "http://127.0.0.1:$index_port/simple/" 2>/dev/null; then return; fi
+  log "starting a PEP 503 index on 127.0.0.1:$index_port"
+  [ -s "$state/pyindex.token" ] || head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$state/pyindex.token"
+  PYINDEX_TOKEN="$(cat "$state/pyindex.token")" python3 "$root/scripts/pyindex.py" "$state/pyindex" "$index_port" \
+    >"$state/pyindex.log" 2>&1 &
+  echo $! >"$state/pyindex.pid"
+  for _ in $(seq 1 40); do curl -fsS -o /dev/null "http://127.0.0.1:$index_port/simple/" 2>/dev/null && return; sleep 0.25; done
+  log "the index did not start; see $state/pyindex.log"
+  exit 1
+}
+
 stop_pid() {
   local file="$state/$1.pid"
   [ -f "$file" ] || return 0
@@ -105,14 +119,19 @@ case "${1:-}" in
     engine_up
     registry_up
     base_image_up
+    pyindex_up
     cat >"$state/env" <<EOF
 IMAGESPEC_DOCKER=$docker_bin
 IMAGESPEC_TEST_REGISTRY=$registry
 IMAGESPEC_TEST_BASE_IMAGE=$base_image
+IMAGESPEC_TEST_PIP_INDEX=http://127.0.0.1:$index_port/simple
+IMAGESPEC_TEST_PRIVATE_INDEX=http://127.0.0.1:$index_port/private/simple
+IMAGESPEC_TEST_PRIVATE_TOKEN=$(cat "$state/pyindex.token")
 EOF
     cat "$state/env"
     ;;
   down)
+    stop_pid pyindex
     stop_pid registry
     stop_pid dockerd
     ;;
