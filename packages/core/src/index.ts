@@ -44,6 +44,20 @@ export {
 } from "./plugins/registry.ts";
 export * from "./plugins/types.ts";
 export {
+  createRegistryClient,
+  defaultRegistryClient,
+  type ExistsOptions,
+  RegistryClient,
+  type RegistryClientOptions,
+} from "./registry/client.ts";
+export { type CredentialResolverOptions, createCredentialResolver } from "./registry/credentials.ts";
+export {
+  dockerCredentialsKey,
+  type ImageReference,
+  type ParseReferenceOptions,
+  parseImageReference,
+} from "./registry/reference.ts";
+export {
   type ExistenceAnswer,
   type ImageExistenceChecker,
   ImageSpec,

@@ -193,7 +193,7 @@ class Engine {
 
   async #exists(builder: Builder, spec: ImageSpec, imageName: string): Promise<ExistenceAnswer> {
     const answer = spec.registry
-      ? await this.#options.checker.exists(imageName, { platforms: spec.platforms })
+      ? await this.#options.checker.exists(imageName, { platforms: spec.platforms, signal: this.#signal })
       : ((await builder.exists?.(imageName, { signal: this.#signal })) ?? { status: "missing" as const });
     this.#emit({
       type: "check-end",

@@ -6,6 +6,7 @@ import { fastFailFromEnv, forcePushFromEnv, imageIdFromEnv } from "../env.ts";
 import { ImageSpecError, SpecValidationError } from "../errors.ts";
 import { computeId, computeIdentity, type Identity } from "../identity/identity.ts";
 import { type PyDict, PyFloat, type PyValue } from "../identity/python-repr.ts";
+import { defaultRegistryClient } from "../registry/client.ts";
 import {
   COPY_MODES,
   type FieldName,
@@ -41,7 +42,10 @@ export type ExistenceAnswer =
 
 /** Anything that can tell whether an image exists in its registry (core's registry client implements it). */
 export interface ImageExistenceChecker {
-  exists(imageName: string, options: { platforms: readonly string[] }): Promise<ExistenceAnswer>;
+  exists(
+    imageName: string,
+    options: { platforms: readonly string[]; signal?: AbortSignal },
+  ): Promise<ExistenceAnswer>;
   /** Forgets a cached answer (the engine calls it before checking an image it just pushed). */
   invalidate?(imageName: string): void;
 }
@@ -342,8 +346,11 @@ export class ImageSpec {
     return running === undefined || running === this.id;
   }
 
-  /** Whether the image exists in its registry: true, false, or undefined when the registry cannot say. */
-  async exist(checker: ImageExistenceChecker): Promise<boolean | undefined> {
+  /**
+   * Whether the image exists in its registry: true, false, or undefined when the registry cannot say.
+   * Without a checker, core's process-wide registry client asks the registry (docker's config for credentials).
+   */
+  async exist(checker: ImageExistenceChecker = defaultRegistryClient()): Promise<boolean | undefined> {
     const answer = await checker.exists(await this.imageName(), { platforms: this.platforms });
     return answer.status === "unknown" ? undefined : answer.status === "present";
   }

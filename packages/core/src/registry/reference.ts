@@ -1,0 +1,161 @@
+// Image references parsed the way docker parses them (github.com/distribution/reference, normalize.go and
+// regexp.go; registries_and_builders.md §1.4). Written by hand: the grammar is a handful of regular
+// expressions, and the npm ports either lag behind it or pull in a dependency tree for one function.
+import { SpecValidationError } from "../errors.ts";
+
+/** Docker Hub's canonical domain, the host its API is reached at, and the key docker stores its login under. */
+const DOCKER_HUB_DOMAIN = "docker.io";
+const DOCKER_HUB_API_HOST = "registry-1.docker.io";
+export const DOCKER_HUB_CREDENTIALS_KEY = "https://index.docker.io/v1/";
+const DOCKER_HUB_ALIASES = new Set([DOCKER_HUB_DOMAIN, "index.docker.io", DOCKER_HUB_API_HOST]);
+
+const DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
+const DOMAIN = new RegExp(
+  `^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?$`,
+);
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const TAG = /^[\w][\w.-]{0,127}$/;
+const IDENTIFIER = /^[a-f0-9]{64}$/;
+const DIGEST_HEX_LENGTH: Readonly<Record<string, number>> = { sha256: 64, sha384: 96, sha512: 128 };
+const NAME_TOTAL_LENGTH_MAX = 255;
+
+export interface ImageReference {
+  /** The registry as docker names it: `docker.io` for Docker Hub, else `host[:port]` as written. */
+  readonly domain: string;
+  /** The host the distribution API is reached at: `registry-1.docker.io` for Docker Hub, else `domain`. */
+  readonly apiHost: string;
+  /** The repository path inside the registry: `library/python` for `python`. */
+  readonly repository: string;
+  /** The tag; `latest` when the reference names neither a tag nor a digest. */
+  readonly tag: string | undefined;
+  readonly digest: string | undefined;
+  /** What the manifest endpoint is asked for: the digest when there is one (docker pulls by digest), else the tag. */
+  readonly identifier: string;
+  /** The key of this registry in docker's config.json, and the server URL credential helpers are given. */
+  readonly credentialsKey: string;
+  /** `domain/repository[:tag][@digest]`, fully spelled out. */
+  readonly canonical: string;
+}
+
+export interface ParseReferenceOptions {
+  /** Field path for errors, e.g. `baseImage`. */
+  field?: string;
+}
+
+/**
+ * Parses an image reference as `docker pull` does: the first path component is a registry when it contains
+ * `.` or `:`, is `localhost`, or has an uppercase letter; otherwise the image is on Docker Hub, where a
+ * single-component name gets `library/`. A reference without tag or digest means `:latest`.
+ */
+export function parseImageReference(value: string, options: ParseReferenceOptions = {}): ImageReference {
+  const field = options.field ?? "";
+  const fail = (message: string, hint: string): never => {
+    throw new SpecValidationError(field, message, { hint });
+  };
+  const shape = "Write [host[:port]/]path[:tag][@digest], e.g. ghcr.io/org/image:1.0 or python:3.12.";
+  if (value === "") fail("the image reference is empty", shape);
+  if (IDENTIFIER.test(value)) {
+    fail(`"${value}" is a 64-character hexadecimal string, not an image reference`, shape);
+  }
+
+  let rest = value;
+  let digest: string | undefined;
+  const at = rest.indexOf("@");
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+    checkDigest(digest, value, fail);
+  }
+  let tag: string | undefined;
+  const colon = rest.lastIndexOf(":");
+  if (colon > rest.lastIndexOf("/")) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+    if (!TAG.test(tag)) {
+      fail(
+        `"${tag}" in "${value}" is not a valid tag`,
+        "A tag is at most 128 letters, digits, _ . - and cannot start with . or -.",
+      );
+    }
+  }
+
+  const slash = rest.indexOf("/");
+  const first = slash < 0 ? "" : rest.slice(0, slash);
+  const hasDomain =
+    slash >= 0 && (first.includes(".") || first.includes(":") || first === "localhost" || hasUpper(first));
+  let domain = hasDomain ? first : DOCKER_HUB_DOMAIN;
+  let repository = hasDomain ? rest.slice(slash + 1) : rest;
+  if (hasDomain && !DOMAIN.test(domain)) {
+    fail(`"${domain}" in "${value}" is not a valid registry host`, "Write host[:port], e.g. localhost:5000.");
+  }
+  if (domain === "index.docker.io") domain = DOCKER_HUB_DOMAIN;
+  if (domain === DOCKER_HUB_DOMAIN && !repository.includes("/")) repository = `library/${repository}`;
+
+  for (const component of repository.split("/")) {
+    if (PATH_COMPONENT.test(component)) continue;
+    if (PATH_COMPONENT.test(component.toLowerCase())) {
+      fail(`repository name "${repository}" must be lowercase`, "Docker image names are lowercase.");
+    }
+    fail(
+      `"${value}" is not a valid image reference`,
+      `Path components are lowercase letters and digits with single separators (. _ __ -) between them. ${shape}`,
+    );
+  }
+  if (domain.length + 1 + repository.length > NAME_TOTAL_LENGTH_MAX) {
+    fail(`"${value}" is longer than ${NAME_TOTAL_LENGTH_MAX} characters`, "Use a shorter name.");
+  }
+
+  if (tag === undefined && digest === undefined) tag = "latest";
+  const isHub = domain === DOCKER_HUB_DOMAIN;
+  return {
+    domain,
+    apiHost: isHub ? DOCKER_HUB_API_HOST : domain,
+    repository,
+    tag,
+    digest,
+    identifier: digest ?? (tag as string),
+    credentialsKey: dockerCredentialsKey(domain),
+    canonical: `${domain}/${repository}${tag === undefined ? "" : `:${tag}`}${digest === undefined ? "" : `@${digest}`}`,
+  };
+}
+
+/**
+ * The key docker's config.json stores a registry's login under (docker/cli `ConvertToHostname`, plus Docker
+ * Hub's legacy key): `https://index.docker.io/v1/` for Docker Hub, else the host without scheme or path.
+ */
+export function dockerCredentialsKey(registry: string): string {
+  const host = hostOf(registry);
+  return DOCKER_HUB_ALIASES.has(host) ? DOCKER_HUB_CREDENTIALS_KEY : host;
+}
+
+/** `https://ghcr.io/v2/` → `ghcr.io`: the host[:port] of a registry address (docker/cli `ConvertToHostname`). */
+export function hostOf(address: string): string {
+  const withoutScheme = address.replace(/^[a-z][a-z0-9+.-]*:\/\//i, "");
+  return withoutScheme.split("/")[0] ?? "";
+}
+
+/** localhost, 127.0.0.0/8 and [::1], with any port: the hosts reached over plain http without being asked. */
+export function isLoopbackHost(host: string): boolean {
+  const name = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : (host.split(":")[0] ?? "");
+  return name === "localhost" || name === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
+}
+
+function hasUpper(text: string): boolean {
+  return text.toLowerCase() !== text;
+}
+
+function checkDigest(digest: string, value: string, fail: (message: string, hint: string) => never): void {
+  const sep = digest.indexOf(":");
+  const algorithm = digest.slice(0, sep);
+  const length = DIGEST_HEX_LENGTH[algorithm];
+  if (sep < 0 || length === undefined) {
+    fail(`"${digest}" in "${value}" is not a supported digest`, "Write sha256:<64 hex digits> (or sha512).");
+  }
+  const hex = digest.slice(sep + 1);
+  if (hex.length !== length || !/^[a-f0-9]+$/.test(hex)) {
+    fail(
+      `"${digest}" in "${value}" is not a valid ${algorithm} digest`,
+      `A ${algorithm} digest has ${length} lowercase hex digits.`,
+    );
+  }
+}
