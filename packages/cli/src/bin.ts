@@ -16,4 +16,13 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   if (error.code !== "EPIPE") throw error;
   process.exit(process.exitCode ?? 0);
 });
-process.exitCode = await run(process.argv.slice(2));
+// Ctrl-C / SIGTERM stop a running build (nothing is pushed afterwards); a second Ctrl-C exits at once.
+const controller = new AbortController();
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`imagespec: ${signal}: stopping\n`);
+    controller.abort(new Error(`interrupted by ${signal}`));
+    process.once(signal, () => process.exit(130));
+  });
+}
+process.exitCode = await run(process.argv.slice(2), { signal: controller.signal });

@@ -7,22 +7,32 @@ import {
   type PluginRegistry,
   specFileJsonSchema,
 } from "@imagespec/core";
+import { build, exists, render } from "./build.ts";
 import { type CliIO, cliRegistry, loadSpec, print } from "./context.ts";
 import { type BuilderReport, formatBuilders, formatDifferences } from "./format.ts";
 
 /** Options a command may accept (besides -h/--help, which all accept). */
-export type Flag = "json" | "builder";
+export type Flag = "json" | "builder" | "push" | "force" | "platform" | "concurrency" | "verbose" | "out";
 
 export interface ParsedArgs {
   positionals: string[];
   json: boolean;
   builders: string[];
+  /** --push / --no-push; undefined: FLYTE_PUSH_IMAGE_SPEC decides. */
+  push: boolean | undefined;
+  force: boolean;
+  platform: string | undefined;
+  concurrency: string | undefined;
+  verbose: boolean;
+  out: string | undefined;
 }
 
 export interface Command {
   summary: string;
   /** Positional arguments as shown in usage, e.g. "<spec-file>". */
   args: readonly string[];
+  /** The last argument may repeat (one or more). */
+  variadic?: boolean;
   flags: readonly Flag[];
   description: string;
   run(io: CliIO, args: ParsedArgs): Promise<number>;
@@ -31,6 +41,12 @@ export interface Command {
 export const FLAG_HELP: Record<Flag | "help", readonly [string, string]> = {
   json: ["--json", "Print JSON instead of text"],
   builder: ["--builder <name>", "Also register this builder (short name, package or file; repeatable)"],
+  push: ["--push, --no-push", "Push after building (default: FLYTE_PUSH_IMAGE_SPEC, true)"],
+  force: ["--force", "Build even when the image exists"],
+  platform: ["--platform <list>", "Override the spec's platform (os/arch[,os/arch]); changes the tag"],
+  concurrency: ["--concurrency <n>", "Images built at once (default 2)"],
+  verbose: ["-v, --verbose", "Stream the build logs"],
+  out: ["--out <dir>", "Folder to write the build context to"],
   help: ["-h, --help", "Show this help"],
 };
 
@@ -121,6 +137,36 @@ async function explain(io: CliIO, { positionals, json }: ParsedArgs): Promise<nu
 }
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
+  build: {
+    summary: "Build and push the images of specs that are missing",
+    args: ["<spec-file>"],
+    variadic: true,
+    flags: ["push", "force", "builder", "platform", "concurrency", "json", "verbose"],
+    description:
+      "Ensures each spec's image exists: nested bases first, images the registry already has are skipped\n" +
+      "(unless --force), the others are built with their builder and pushed. Prints a line per image as it\n" +
+      "goes and a summary table; --json prints {images: [...]}. Ctrl-C stops the builds; nothing is pushed.\n" +
+      "When the registry cannot say whether an image exists the build fails (FLYTE_IMG_FAST_FAIL=false:\n" +
+      "assume it exists, as flytekit does). Exit 1 when a build fails.",
+    run: build,
+  },
+  exists: {
+    summary: "Ask the registry whether a spec's image exists",
+    args: ["<spec-file>"],
+    flags: ["json", "builder"],
+    description:
+      "Checks the registry (no Docker daemon needed; a spec without a registry asks its builder's local\n" +
+      "image store). Exit 0 present, 1 missing, 3 unknown (with the reason).",
+    run: exists,
+  },
+  render: {
+    summary: "Write the build context of a spec without building (a dry run)",
+    args: ["<spec-file>"],
+    flags: ["out", "builder"],
+    description:
+      "Writes what the spec's builder would build (for docker: the Dockerfile and its files) into --out.",
+    run: render,
+  },
   tag: {
     summary: "Print the image name (registry/name:tag) of a spec",
     args: ["<spec-file>"],

@@ -21,6 +21,8 @@ export interface CliIO {
   cwd: string;
   /** FLYTE_* switches for specs, IMAGESPEC_DEBUG for stack traces. */
   env: NodeJS.ProcessEnv;
+  /** Stops a running build (the bin aborts it on Ctrl-C / SIGTERM). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -40,13 +42,20 @@ export async function loadSpec(io: CliIO, file: string): Promise<ImageSpec> {
   return spec;
 }
 
-/** noop, docker as `default` (not imported), the nearest imagespec.config's builders and `--builder` names. */
-export async function cliRegistry(io: CliIO, extraBuilders: readonly string[]): Promise<PluginRegistry> {
+/**
+ * noop, docker as `default` (not imported), the nearest imagespec.config's builders and `--builder` names;
+ * its auth providers too when the command talks to a registry (`withAuth`).
+ */
+export async function cliRegistry(
+  io: CliIO,
+  extraBuilders: readonly string[],
+  withAuth = false,
+): Promise<PluginRegistry> {
   const { config } = await loadConfig(io.cwd);
   return registryFromConfig(config, {
     fromDirs: [io.cwd, CLI_ROOT],
     extraBuilders,
     defaultDocker: true,
-    loadAuth: false,
+    loadAuth: withAuth,
   });
 }

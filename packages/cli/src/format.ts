@@ -1,6 +1,6 @@
 // Human-readable output of `explain` and `builders`.
 import path from "node:path";
-import type { BuilderCapabilities, Difference, RequirementsFile } from "@imagespec/core";
+import type { BuilderCapabilities, Difference, ImageRecord, RequirementsFile } from "@imagespec/core";
 
 const UNSET = "(unset)";
 
@@ -73,4 +73,21 @@ export function formatBuilders(reports: readonly BuilderReport[]): string[] {
     }
     return [head, ...body.map((line) => `  ${line}`)];
   });
+}
+
+/** The summary table of `build`: image, what happened, seconds. */
+export function formatRecords(records: readonly ImageRecord[]): string[] {
+  const rows = records.map((r) => [
+    r.imageName,
+    r.status === "built" ? (r.pushed ? "built, pushed" : "built") : `skipped (${r.reason})`,
+    r.seconds.toFixed(1),
+  ]);
+  const header = ["IMAGE", "STATUS", "SECONDS"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)));
+  return [header, ...rows].map((row) =>
+    row
+      .map((cell, i) => cell.padEnd(widths[i] as number))
+      .join("  ")
+      .trimEnd(),
+  );
 }

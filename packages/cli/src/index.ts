@@ -12,6 +12,12 @@ export type { CliIO, Output } from "./context.ts";
 const OPTIONS = {
   json: { type: "boolean" },
   builder: { type: "string", multiple: true },
+  push: { type: "boolean" },
+  force: { type: "boolean" },
+  platform: { type: "string" },
+  concurrency: { type: "string" },
+  verbose: { type: "boolean", short: "v" },
+  out: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
 } as const;
@@ -19,6 +25,12 @@ const OPTIONS = {
 interface Values {
   json?: boolean;
   builder?: string[];
+  push?: boolean;
+  force?: boolean;
+  platform?: string;
+  concurrency?: string;
+  verbose?: boolean;
+  out?: string;
   help?: boolean;
   version?: boolean;
 }
@@ -30,6 +42,7 @@ export async function run(argv: readonly string[], io: Partial<CliIO> = {}): Pro
     stderr: io.stderr ?? process.stderr,
     cwd: io.cwd ?? process.cwd(),
     env: io.env ?? process.env,
+    signal: io.signal,
   };
   try {
     return await dispatch(argv, cli);
@@ -60,14 +73,28 @@ async function dispatch(argv: readonly string[], io: CliIO): Promise<number> {
     print(io.stdout, commandHelp(name, command));
     return 0;
   }
-  if (positionals.length !== command.args.length) {
-    const expected = command.args.length === 0 ? "no arguments" : command.args.join(" ");
+  const arity = command.variadic ? positionals.length >= 1 : positionals.length === command.args.length;
+  if (!arity) {
+    const expected =
+      command.args.length === 0
+        ? "no arguments"
+        : `${command.args.join(" ")}${command.variadic ? " ..." : ""}`;
     const got = `${positionals.length} argument${positionals.length === 1 ? "" : "s"}`;
     throw new UsageError(`${name} takes ${expected}, got ${got}`, {
       hint: `Usage: ${usage(name, command)}`,
     });
   }
-  const args: ParsedArgs = { positionals, json: values.json ?? false, builders: values.builder ?? [] };
+  const args: ParsedArgs = {
+    positionals,
+    json: values.json ?? false,
+    builders: values.builder ?? [],
+    push: values.push,
+    force: values.force ?? false,
+    platform: values.platform,
+    concurrency: values.concurrency,
+    verbose: values.verbose ?? false,
+    out: values.out,
+  };
   return command.run(io, args);
 }
 
@@ -79,7 +106,13 @@ function parse(
 ): { values: Values; positionals: string[] } {
   const options = Object.fromEntries(allowed.map((flag) => [flag, OPTIONS[flag]]));
   try {
-    const parsed = parseArgs({ args: [...args], options, strict: true, allowPositionals });
+    const parsed = parseArgs({
+      args: [...args],
+      options,
+      strict: true,
+      allowPositionals,
+      allowNegative: true,
+    });
     return { values: parsed.values as Values, positionals: parsed.positionals };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? "";
@@ -137,7 +170,7 @@ function topHelp(): string {
     "  -h, --help   Show help (also after a command: imagespec tag --help)",
     "  --version    Print the version",
     "",
-    "Exit codes: 0 success, 1 failure, 2 invalid usage or invalid spec.",
+    "Exit codes: 0 success, 1 failure, 2 invalid usage or invalid spec (`exists`: 3 unknown).",
     "Set IMAGESPEC_DEBUG=1 to print stack traces of unexpected errors.",
   ].join("\n");
 }
