@@ -1,0 +1,30 @@
+// The docker builder against @imagespec/test-suite's conformance suite. The engine-free tests (contract,
+// capability gates, abort before start) always run; the building ones run in the test world
+// (IMAGESPEC_TEST_REGISTRY, IMAGESPEC_TEST_BASE_IMAGE), with the pip installer since the uv and micromamba
+// images live on ghcr.io and Docker Hub, which the world cannot reach.
+import { builderConformance } from "@imagespec/test-suite";
+import dockerBuilder from "../src/index.ts";
+import { world } from "./helpers/world.ts";
+
+builderConformance({
+  name: "docker",
+  create: () => dockerBuilder(),
+  world: world
+    ? { canBuild: true, registry: world.registry, baseImage: world.baseImage }
+    : { canBuild: false },
+  refuse: {
+    spec: { baseImage: `${world?.registry ?? "localhost:5000"}/imagespec/does-not-exist:missing` },
+    code: "BUILD_FAILED",
+  },
+  fixtures: {
+    minimal: { builderConfig: { installer: "pip" } },
+    // An install step for the secret to be mounted in, that needs no index: pip is in every venv.
+    needs: { secrets: { packages: ["pip"], pipExtraArgs: "--no-index" } },
+  },
+  abortAfterMs: 300,
+  skip: {
+    "capability.conda.build":
+      "conda packages need the uv installer's micromamba image (Docker Hub) and conda-forge, neither reachable in the test world",
+  },
+  timeoutMs: 300_000,
+});
