@@ -75,13 +75,16 @@ EOF
 
 base_image_up() {
   local manifest="http://127.0.0.1:$port/v2/imagespec/python-base/manifests/bookworm"
-  if curl -fsS -o /dev/null -H "Accept: application/vnd.docker.distribution.manifest.v2+json" "$manifest"; then return; fi
+  if curl -fsS -o /dev/null -H "Accept: application/vnd.docker.distribution.manifest.v2+json" "$manifest" 2>/dev/null; then
+    return
+  fi
   mkdir -p "$cache"
   if [ ! -s "$cache/python-base-bookworm.tar" ]; then
     log "making the base image's root file system with mmdebstrap (a few minutes, once)"
-    mmdebstrap --variant=minbase --include=python3,python3-pip,python3-venv,ca-certificates bookworm \
-      "$cache/python-base-bookworm.tar.partial" </dev/null >"$state/mmdebstrap.log" 2>&1
-    mv "$cache/python-base-bookworm.tar.partial" "$cache/python-base-bookworm.tar"
+    rm -rf "$cache/python-base-bookworm.partial.tar"
+    mmdebstrap --format=tar --variant=minbase --include=python3,python3-pip,python3-venv,ca-certificates bookworm \
+      "$cache/python-base-bookworm.partial.tar" </dev/null >"$state/mmdebstrap.log" 2>&1
+    mv "$cache/python-base-bookworm.partial.tar" "$cache/python-base-bookworm.tar"
   fi
   log "importing and pushing $base_image"
   "$docker_bin" import "$cache/python-base-bookworm.tar" "$base_image" >/dev/null
