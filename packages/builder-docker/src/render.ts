@@ -2,10 +2,9 @@
 // golden Dockerfiles), written readably, with every user value quoted or refused (words.ts), dependency
 // layers before source layers, and a second installer (`builder_config.installer: pip`) that needs neither
 // the uv nor the micromamba image. The differences from flytekit are listed in docs/builders/docker.md.
-import { createHash } from "node:crypto";
 import { access, readFile } from "node:fs/promises";
 import path from "node:path";
-import { type ImageSpec, SpecValidationError } from "@imagespec/core";
+import { type ImageSpec, requirementsDigest, SpecValidationError } from "@imagespec/core";
 import {
   APT_PACKAGE,
   ENV_NAME,
@@ -133,16 +132,6 @@ function textLines(text: string): string[] {
   return lines.map((line) => line.trim());
 }
 
-/** Python's `bytes.strip()` (ASCII whitespace at both ends), as the tag hashes the requirements file. */
-function stripBytes(bytes: Uint8Array): Uint8Array {
-  const ws = (b: number | undefined) => b === 0x20 || (b !== undefined && b >= 0x09 && b <= 0x0d);
-  let start = 0;
-  let end = bytes.length;
-  while (start < end && ws(bytes[start])) start++;
-  while (end > start && ws(bytes[end - 1])) end--;
-  return bytes.subarray(start, end);
-}
-
 function changed(field: string, what: string): SpecValidationError {
   return new SpecValidationError(field, `${what} changed after the image tag was computed`, {
     hint: "Files changed during the build; run it again so that the tag describes what goes into the image.",
@@ -158,7 +147,7 @@ async function readRequirements(spec: ImageSpec, sha1: string): Promise<Buffer> 
       cause: error,
     });
   });
-  if (createHash("sha1").update(stripBytes(bytes)).digest("hex") !== sha1) {
+  if (requirementsDigest(bytes) !== sha1) {
     throw changed("requirements", file);
   }
   return bytes;

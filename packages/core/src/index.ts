@@ -23,7 +23,7 @@ export {
   type FileArea,
   type RequirementsFile,
 } from "./identity/explain.ts";
-export { HASH_SCHEME, type Identity } from "./identity/identity.ts";
+export { HASH_SCHEME, type Identity, requirementsDigest } from "./identity/identity.ts";
 export type { PyDict, PyValue } from "./identity/python-repr.ts";
 export type { TreeFile } from "./identity/tree.ts";
 export { digestFiles, listSourceTree } from "./identity/tree.ts";

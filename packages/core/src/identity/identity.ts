@@ -116,11 +116,16 @@ export async function requirementsSha1(spec: ImageSpec): Promise<{ sha1: string;
       },
     );
   }
-  return { sha1: createHash("sha1").update(stripPython(bytes)).digest("hex"), path: file };
+  return { sha1: requirementsDigest(bytes), path: file };
+}
+
+/** The requirements file's share of the tag: SHA-1 hex of its bytes with surrounding whitespace stripped. */
+export function requirementsDigest(bytes: Uint8Array): string {
+  return createHash("sha1").update(stripPython(bytes)).digest("hex");
 }
 
 /** Python's `bytes.strip()`: removes ASCII whitespace (space, \t, \n, \r, \x0b, \x0c) at both ends. */
-function stripPython(bytes: Buffer): Buffer {
+function stripPython(bytes: Uint8Array): Uint8Array {
   const ws = (b: number | undefined) => b === 0x20 || (b !== undefined && b >= 0x09 && b <= 0x0d);
   let start = 0;
   let end = bytes.length;
