@@ -5,6 +5,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { limit } from "../../core/src/util/limit.ts";
 import { expectedIdIn, type GoldenCase, goldenCases, materialise } from "../../core/test/golden-cases.ts";
 import { assertBuilt, BIN } from "./built-bin.ts";
 
@@ -47,40 +48,31 @@ interface Outcome {
   stderr: string;
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight. */
-async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: limit }, worker));
-  return results;
-}
-
 const outcomes = new Map<string, Outcome>();
 
 beforeAll(async () => {
   await assertBuilt();
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("FLYTE_")));
-  await pool(goldenCases, 4, async (c) => {
-    const workdir = materialise(c);
-    const file = path.join(workdir, "imagespec.yaml");
-    writeFileSync(file, `${specYaml(c.spec, workdir, c)}\n`);
-    try {
-      const { stdout, stderr } = await run(process.execPath, [BIN, "tag", "--json", file], {
-        cwd: workdir,
-        env,
-      });
-      outcomes.set(c.case, { workdir, code: 0, stdout, stderr });
-    } catch (error) {
-      const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string };
-      outcomes.set(c.case, { workdir, code, stdout, stderr });
-    }
-  });
+  const slot = limit(4);
+  await Promise.all(
+    goldenCases.map((c) =>
+      slot(async () => {
+        const workdir = materialise(c);
+        const file = path.join(workdir, "imagespec.yaml");
+        writeFileSync(file, `${specYaml(c.spec, workdir, c)}\n`);
+        try {
+          const { stdout, stderr } = await run(process.execPath, [BIN, "tag", "--json", file], {
+            cwd: workdir,
+            env,
+          });
+          outcomes.set(c.case, { workdir, code: 0, stdout, stderr });
+        } catch (error) {
+          const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string };
+          outcomes.set(c.case, { workdir, code, stdout, stderr });
+        }
+      }),
+    ),
+  );
 }, 180_000);
 
 afterAll(() => {

@@ -7,6 +7,7 @@ import { assertCapabilities } from "../plugins/capabilities.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
 import type { BuildEvent, Builder, CredentialResolver } from "../plugins/types.ts";
 import type { ExistenceAnswer, ImageExistenceChecker, ImageSpec } from "../spec/image-spec.ts";
+import { type Limiter, limit } from "../util/limit.ts";
 import { acquireLock } from "./lock.ts";
 
 export type EngineEvent =
@@ -61,22 +62,6 @@ export interface EnsureResult {
 
 const noCredentials: CredentialResolver = { resolve: async () => undefined };
 
-/** A counting semaphore: at most `limit` builds at once. */
-function semaphore(limit: number) {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  return async <T>(task: () => Promise<T>): Promise<T> => {
-    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-    active++;
-    try {
-      return await task();
-    } finally {
-      active--;
-      waiting.shift()?.();
-    }
-  };
-}
-
 /** Makes every spec's image exist; returns their names and a record per image. */
 export async function ensure(specs: readonly ImageSpec[], options: EnsureOptions): Promise<EnsureResult> {
   const engine = new Engine(options);
@@ -88,12 +73,12 @@ class Engine {
   readonly records: ImageRecord[] = [];
   readonly #options: EnsureOptions;
   readonly #inFlight = new Map<string, Promise<ImageRecord>>();
-  readonly #slot: ReturnType<typeof semaphore>;
+  readonly #slot: Limiter;
   readonly #signal: AbortSignal;
 
   constructor(options: EnsureOptions) {
     this.#options = options;
-    this.#slot = semaphore(Math.max(1, options.concurrency ?? 2));
+    this.#slot = limit(Math.max(1, options.concurrency ?? 2));
     this.#signal = options.signal ?? new AbortController().signal;
   }
 

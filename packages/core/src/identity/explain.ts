@@ -7,6 +7,7 @@ import path from "node:path";
 import { SpecValidationError } from "../errors.ts";
 import type { ImageSpec } from "../spec/image-spec.ts";
 import { FIELD_NAMES, snakeCase } from "../spec/schema.ts";
+import { limit } from "../util/limit.ts";
 import type { Identity } from "./identity.ts";
 import { compareCodePoints, type TreeFile } from "./tree.ts";
 
@@ -142,10 +143,9 @@ async function compareFiles(
   for (const [key, e] of kb) {
     if (!ka.has(key)) out.push({ kind: "file", area, change: "added", path: e.shown });
   }
-  const changed = await mapLimit(
-    both,
-    8,
-    async ([x, y]) => x.abs !== y.abs && (await md5(x)) !== (await md5(y)),
+  const slot = limit(8); // bounded open files for large trees
+  const changed = await Promise.all(
+    both.map(([x, y]) => slot(async () => x.abs !== y.abs && (await md5(x)) !== (await md5(y)))),
   );
   both.forEach(([x], i) => {
     if (changed[i]) out.push({ kind: "file", area, change: "changed", path: x.shown });
@@ -166,18 +166,4 @@ async function md5(entry: Entry): Promise<string> {
     });
   }
   return hash.digest("hex");
-}
-
-/** Maps with at most `limit` calls in flight (bounded open files for large trees). */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
