@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { run } from "../src/index.ts";
+import { runCli } from "./in-process.ts";
 
 /** A registry that knows which manifests exist; `PUT /mark/<repo>/<tag>` adds one (the fake push). */
 let server: Server;
@@ -83,17 +83,7 @@ function project(spec: string): string {
   return dir;
 }
 
-async function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
-  let stdout = "";
-  let stderr = "";
-  const code = await run(args, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    cwd,
-    env,
-  });
-  return { code, stdout, stderr };
-}
+const cli = runCli;
 
 describe("imagespec build", () => {
   it("builds and pushes a missing image, then skips it; exists follows", async () => {

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { run } from "../src/index.ts";
+import { runCli } from "./in-process.ts";
 
 const folders: string[] = [];
 afterAll(() => {
@@ -23,17 +24,7 @@ function folder(files: Record<string, string> = {}): string {
   return dir;
 }
 
-async function cli(args: string[], cwd = folder(), env: NodeJS.ProcessEnv = {}) {
-  let stdout = "";
-  let stderr = "";
-  const code = await run(args, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    cwd,
-    env,
-  });
-  return { code, stdout, stderr };
-}
+const cli = (args: string[], cwd = folder(), env: NodeJS.ProcessEnv = {}) => runCli(args, cwd, env);
 
 /** flytekit's tag for a hash input: MD5, urlsafe base64 without padding, "-" replaced by "_". */
 const flytekitTag = (input: string) =>
