@@ -113,7 +113,7 @@ export function assertPlugin(plugin: unknown, kind: "builder" | "auth", packageN
   if (kind === "builder") {
     if (typeof p.build !== "function" || !BuilderCapabilitiesSchema.safeParse(p.capabilities).success) {
       throw new PluginIncompatibleError(packageName, "a builder needs build() and well-formed capabilities", {
-        hint: "See docs/writing-a-builder.md.",
+        hint: "See docs/authoring/writing-a-builder.md.",
       });
     }
   } else if (typeof p.matches !== "function" || typeof p.getCredentials !== "function") {
