@@ -11,22 +11,6 @@
 // (buildah 1.28, Debian 12; older versions write `error building at STEP ...`). buildah's own exit code is
 // the failing command's exit status, or 125 when buildah itself gave up (a base image it cannot pull).
 
-/** Replaces every secret, and its base64 forms, with `***`. */
-export function createRedactor(secrets: Iterable<string>): (text: string) => string {
-  const forms = new Set<string>();
-  for (const secret of secrets) {
-    if (secret.length < 3) continue; // a two-character "secret" would mask half the log and protect nothing
-    forms.add(secret);
-    forms.add(Buffer.from(secret).toString("base64"));
-  }
-  const ordered = [...forms].sort((a, b) => b.length - a.length);
-  return (text) => {
-    let out = text;
-    for (const form of ordered) if (out.includes(form)) out = out.replaceAll(form, "***");
-    return out;
-  };
-}
-
 export interface StepFailure {
   /** The step buildah was running, e.g. `STEP 11/16: RUN ["/bin/sh","-c","exit 3"]`. */
   step?: string;

@@ -6,7 +6,12 @@
 import { access, constants, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type DockerContext, renderDockerContext, writeDockerContext } from "@imagespec/builder-docker";
+import {
+  createRedactor,
+  type DockerContext,
+  renderDockerContext,
+  writeDockerContext,
+} from "@imagespec/builder-docker";
 import {
   assertCapabilities,
   BuildCancelledError,
@@ -23,7 +28,7 @@ import {
   SpecValidationError,
 } from "@imagespec/core";
 import { z } from "zod";
-import { BuildahLog, createRedactor } from "./buildah-log.ts";
+import { BuildahLog } from "./buildah-log.ts";
 import { type Exec, type ExecResult, execaExec } from "./exec.ts";
 import {
   credentialSecrets,

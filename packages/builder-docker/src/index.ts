@@ -6,6 +6,7 @@ export { createDockerBuilder, type DockerBuilder, type RunMode } from "./builder
 export { writeContext as writeDockerContext } from "./context.ts";
 export type { Exec, ExecRequest, ExecResult } from "./exec.ts";
 export { type DockerBuilderOptions, DockerBuilderOptionsSchema, MODES, type Mode } from "./options.ts";
+export { createRedactor } from "./progress.ts";
 export {
   type BuildSecret,
   type ContextFile,
