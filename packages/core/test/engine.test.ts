@@ -14,6 +14,7 @@ import {
   type ExistenceAnswer,
   ensure,
   ImageSpec,
+  PluginIncompatibleError,
   RegistryUnavailableError,
   UnsupportedCapabilityError,
 } from "../src/index.ts";
@@ -201,6 +202,53 @@ describe("ensure", () => {
     const result = await ensure([noop], base);
     expect(result.imageNames).toEqual(["ghcr.io/org/prebuilt:1"]);
     expect(checker.asked).toEqual([]);
+  });
+
+  it("skips an existing image without loading a lazily registered builder, and loads it to build", async () => {
+    const { checker, builder, base } = setup();
+    let loads = 0;
+    const registry = createRegistry().registerBuilder(
+      "lazy",
+      async () => {
+        loads++;
+        return builder;
+      },
+      { priority: 1 },
+    );
+    const s = spec({ name: "app" });
+    checker.present.add(await s.imageName());
+    const skipped = await ensure([s], { ...base, registry });
+    expect(skipped.records).toMatchObject([{ status: "skipped", reason: "exists", builder: "lazy" }]);
+    expect(loads).toBe(0);
+    await ensure([s.forcePush()], { ...base, registry });
+    expect(loads).toBe(1);
+    expect(builder.requests).toHaveLength(1);
+  });
+
+  it("refuses a lazily registered builder whose checksExistence differs from its registration", async () => {
+    const { builder, base } = setup();
+    const registry = createRegistry().registerBuilder(
+      "lazy",
+      async () => ({ ...builder, checksExistence: false }),
+      {
+        priority: 1,
+      },
+    );
+    const error = await ensure([spec({ name: "app" })], { ...base, registry }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PluginIncompatibleError);
+    expect((error as Error).message).toMatch(
+      /checksExistence is false, but it was registered with checksExistence: true/,
+    );
+    const declared = createRegistry().registerBuilder(
+      "lazy",
+      async () => ({ ...builder, checksExistence: false }),
+      {
+        priority: 1,
+        checksExistence: false,
+      },
+    );
+    const built = await ensure([spec({ name: "app" })], { ...base, registry: declared });
+    expect(built.records).toMatchObject([{ status: "built" }]);
   });
 
   it("builds a spec without a registry locally without pushing", async () => {

@@ -5,14 +5,22 @@ import { pushFromEnv } from "../env.ts";
 import { BuildCancelledError, ImageSpecError, RegistryUnavailableError } from "../errors.ts";
 import { assertCapabilities } from "../plugins/capabilities.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
-import type { BuildEvent, Builder, CredentialResolver } from "../plugins/types.ts";
+import type { BuildEvent, Builder, CredentialResolver, RegistryAuthProvider } from "../plugins/types.ts";
+import { type ImageReference, parseImageReference } from "../registry/reference.ts";
 import type { ExistenceAnswer, ImageExistenceChecker, ImageSpec } from "../spec/image-spec.ts";
 import { type Limiter, limit } from "../util/limit.ts";
 import { acquireLock } from "./lock.ts";
 
 export type EngineEvent =
   | BuildEvent
-  | { type: "check-end"; imageName: string; answer: ExistenceAnswer["status"]; reason?: string }
+  | {
+      type: "check-end";
+      imageName: string;
+      answer: ExistenceAnswer["status"];
+      reason?: string;
+      /** The auth provider whose cloud API answered when the registry API could not. */
+      provider?: string;
+    }
   | { type: "build-skip"; imageName: string; reason: SkipReason }
   | { type: "lock-wait"; imageName: string; pid: number };
 
@@ -107,26 +115,32 @@ class Engine {
         hint: "Register one (registry.registerBuilder) or name it in imagespec.config.",
       });
     }
-    const builder = await registry.getBuilder(builderName);
+    const entry = registry.entry(builderName);
     const push = (this.#options.push ?? pushFromEnv()) && Boolean(spec.registry);
-    assertCapabilities(builder, spec, { push });
     const force = this.#options.force || spec.isForcePush;
     const fastFail = this.#options.fastFail ?? spec.isFastFail;
     const record = (fields: Omit<ImageRecord, "imageName" | "id" | "builder" | "seconds">): ImageRecord => {
       const done = {
         imageName,
         id: spec.id,
-        builder: builder.name,
+        builder: entry.name,
         seconds: (performance.now() - started) / 1000,
         ...fields,
       };
       this.records.push(done);
       return done;
     };
+    // The builder is loaded only when it is needed: to build, or to ask its local image store. An image that
+    // the registry already has is skipped without importing the builder (imagespec build on a warm cache).
+    let loaded: Promise<Builder> | undefined;
+    const builder = (): Promise<Builder> => {
+      loaded ??= registry.getBuilder(entry.name);
+      return loaded;
+    };
 
     const skip = async (): Promise<SkipReason | undefined> => {
-      if (force || builder.checksExistence === false) return undefined;
-      const answer = await this.#exists(builder, spec, imageName);
+      if (force || !entry.checksExistence) return undefined;
+      const answer = await this.#exists(spec, imageName, builder);
       if (answer.status === "present") return "exists";
       if (answer.status === "missing") return undefined;
       if (fastFail) {
@@ -146,6 +160,13 @@ class Engine {
       this.#emit({ type: "build-skip", imageName, reason: first });
       return record({ status: "skipped", reason: first, pushed: false });
     }
+    const chosen = await builder();
+    assertCapabilities(chosen, spec, { push });
+    if (push) {
+      for (const p of this.#providersFor(imageName)) {
+        await p.auth.prepareRepository?.(p.ref, { signal: this.#signal });
+      }
+    }
     return this.#slot(async () => {
       const lock = await acquireLock(imageName, {
         dir: this.#options.lockDir,
@@ -158,7 +179,7 @@ class Engine {
           this.#emit({ type: "build-skip", imageName, reason: "built-elsewhere" });
           return record({ status: "skipped", reason: "built-elsewhere", pushed: false });
         }
-        const result = await builder.build(
+        const result = await chosen.build(
           { spec, imageName, baseImageName: base?.imageName, push },
           {
             signal: this.#signal,
@@ -167,8 +188,8 @@ class Engine {
           },
         );
         if (this.#signal.aborted)
-          throw new BuildCancelledError(builder.name, imageName, { cause: this.#signal.reason });
-        if (push && builder.checksExistence !== false) await this.#verifyPushed(builder, spec, imageName);
+          throw new BuildCancelledError(chosen.name, imageName, { cause: this.#signal.reason });
+        if (push && entry.checksExistence) await this.#verifyPushed(spec, imageName, builder);
         return record({ status: "built", pushed: push, digest: result.digest });
       } finally {
         await lock.release();
@@ -176,22 +197,61 @@ class Engine {
     });
   }
 
-  async #exists(builder: Builder, spec: ImageSpec, imageName: string): Promise<ExistenceAnswer> {
-    const answer = spec.registry
-      ? await this.#options.checker.exists(imageName, { platforms: spec.platforms, signal: this.#signal })
-      : ((await builder.exists?.(imageName, { signal: this.#signal })) ?? { status: "missing" as const });
+  async #exists(
+    spec: ImageSpec,
+    imageName: string,
+    builder: () => Promise<Builder>,
+  ): Promise<ExistenceAnswer> {
+    let answer: ExistenceAnswer;
+    let provider: string | undefined;
+    if (spec.registry) {
+      answer = await this.#options.checker.exists(imageName, {
+        platforms: spec.platforms,
+        signal: this.#signal,
+      });
+      // The registry API could not answer: a provider with its own cloud API may (single-platform images only:
+      // those APIs know tags, not which platforms an index holds).
+      if (answer.status === "unknown" && spec.platforms.length <= 1) {
+        const reasons = [answer.reason];
+        for (const { auth, ref } of this.#providersFor(imageName)) {
+          if (!auth.exists) continue;
+          const other = await auth.exists(ref, { signal: this.#signal });
+          if (other.status !== "unknown") {
+            answer = other;
+            provider = auth.name;
+            break;
+          }
+          reasons.push(`${auth.name}: ${other.reason}`);
+        }
+        if (answer.status === "unknown") answer = { status: "unknown", reason: reasons.join("; ") };
+      }
+    } else {
+      answer = (await (await builder()).exists?.(imageName, { signal: this.#signal })) ?? {
+        status: "missing",
+      };
+    }
     this.#emit({
       type: "check-end",
       imageName,
       answer: answer.status,
       ...(answer.status === "unknown" ? { reason: answer.reason } : {}),
+      ...(provider ? { provider } : {}),
     });
     return answer;
   }
 
-  async #verifyPushed(builder: Builder, spec: ImageSpec, imageName: string): Promise<void> {
+  /** The registered auth providers whose host matches the image's registry, in chain order. */
+  #providersFor(imageName: string): { auth: RegistryAuthProvider; ref: ImageReference }[] {
+    const ref = parseImageReference(imageName, { field: "imageName" });
+    return this.#options.registry
+      .authProviders()
+      .filter((auth) => auth.matches(ref.domain))
+      .map((auth) => ({ auth, ref }));
+  }
+
+  async #verifyPushed(spec: ImageSpec, imageName: string, builder: () => Promise<Builder>): Promise<void> {
     this.#options.checker.invalidate?.(imageName);
-    const answer = await this.#exists(builder, spec, imageName);
+    const answer = await this.#exists(spec, imageName, builder);
     if (answer.status !== "present") {
       throw new RegistryUnavailableError(
         spec.registry ?? "",

@@ -1,7 +1,7 @@
 // The plugin registry: builders by name with a priority (the highest-priority builder serves specs that name
 // none, as in flytekit: noop 0, default 1, envd 5), and registry auth providers in chain order. A builder may
 // be registered lazily (a loader), so naming an adapter costs nothing until a build needs it.
-import { ImageSpecError } from "../errors.ts";
+import { ImageSpecError, PluginIncompatibleError } from "../errors.ts";
 import type { ImageSpec } from "../spec/image-spec.ts";
 import { assertPlugin, builtinPlugin } from "./load.ts";
 import { createNoopBuilder } from "./noop.ts";
@@ -11,6 +11,9 @@ export interface BuilderEntry {
   name: string;
   priority: number;
   aliases: readonly string[];
+  /** Whether the engine asks the registry before building (the builder's `checksExistence`, known before
+   * loading it: a lazily registered builder declares it at registration, default true). */
+  checksExistence: boolean;
   /** The loaded builder, once loaded. */
   builder: Builder | undefined;
 }
@@ -23,6 +26,9 @@ export interface RegisterOptions {
   /** Default 5, flytekit's default registration priority. */
   priority?: number;
   aliases?: readonly string[];
+  /** For a loader: the builder's `checksExistence`, so that skipping an existing image loads nothing.
+   * Default true; a loaded builder that says otherwise is refused. */
+  checksExistence?: boolean;
 }
 
 export class PluginRegistry {
@@ -35,15 +41,25 @@ export class PluginRegistry {
     builder: Builder | (() => Promise<Builder>),
     options: RegisterOptions = {},
   ): this {
+    const declared = options.checksExistence ?? true;
     const entry: Entry = {
       name,
       priority: options.priority ?? 5,
       aliases: options.aliases ?? [],
       builder: typeof builder === "function" ? undefined : builder,
+      get checksExistence() {
+        return entry.builder ? entry.builder.checksExistence !== false : declared;
+      },
       load: async () => {
         if (entry.builder) return entry.builder;
         const loaded = await (builder as () => Promise<Builder>)();
         assertPlugin(loaded, "builder", name);
+        if ((loaded.checksExistence !== false) !== declared) {
+          throw new PluginIncompatibleError(
+            name,
+            `its checksExistence is ${loaded.checksExistence !== false}, but it was registered with checksExistence: ${declared}`,
+          );
+        }
         entry.builder = loaded;
         return loaded;
       },
@@ -63,9 +79,7 @@ export class PluginRegistry {
 
   /** Registered builders, highest priority first (ties: first registered first). */
   builders(): BuilderEntry[] {
-    return [...this.#builders.values()]
-      .map(({ name, priority, aliases, builder }) => ({ name, priority, aliases, builder }))
-      .sort((a, b) => b.priority - a.priority);
+    return [...this.#builders.values()].map(view).sort((a, b) => b.priority - a.priority);
   }
 
   authProviders(): readonly RegistryAuthProvider[] {
@@ -85,20 +99,35 @@ export class PluginRegistry {
     return this.#find(name) !== undefined;
   }
 
+  /** A registered builder's entry by name or alias, without loading it. */
+  entry(name: string): BuilderEntry {
+    return view(this.#require(name));
+  }
+
   /** Loads a registered builder by name or alias. */
   async getBuilder(name: string): Promise<Builder> {
+    return this.#require(name).load();
+  }
+
+  #require(name: string): Entry {
     const entry = this.#find(name);
-    if (!entry) {
-      const builtin = builtinPlugin(name);
-      throw new ImageSpecError("PLUGIN_NOT_INSTALLED", `builder "${name}" is not registered`, {
-        hint: builtin
-          ? `Install ${builtin.packageName} and name it in imagespec.config (builders: ["${builtin.name}"]) or pass --builder ${builtin.name}.`
-          : `Register it: registry.registerBuilder("${name}", builder), or name its package in imagespec.config.`,
-      });
-    }
-    return entry.load();
+    if (entry) return entry;
+    const builtin = builtinPlugin(name);
+    throw new ImageSpecError("PLUGIN_NOT_INSTALLED", `builder "${name}" is not registered`, {
+      hint: builtin
+        ? `Install ${builtin.packageName} and name it in imagespec.config (builders: ["${builtin.name}"]) or pass --builder ${builtin.name}.`
+        : `Register it: registry.registerBuilder("${name}", builder), or name its package in imagespec.config.`,
+    });
   }
 }
+
+const view = ({ name, priority, aliases, builder, checksExistence }: Entry): BuilderEntry => ({
+  name,
+  priority,
+  aliases,
+  builder,
+  checksExistence,
+});
 
 /** A registry with flytekit's noop builder (priority 0). */
 export function createRegistry(): PluginRegistry {

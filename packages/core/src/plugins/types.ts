@@ -1,5 +1,6 @@
 // The plugin contracts: builders and registry auth providers (DESIGN.md §2.4, conventions_study.md §9.4-9.5).
 import * as z from "zod/mini";
+import type { ImageReference } from "../registry/reference.ts";
 import type { ExistenceAnswer, ImageSpec } from "../spec/image-spec.ts";
 
 /** What a builder can honour. The engine refuses a spec that needs more, before anything starts. */
@@ -93,6 +94,18 @@ export interface RegistryAuthProvider {
     registry: string,
     options?: { signal?: AbortSignal },
   ): Promise<RegistryCredentials | undefined>;
+  /**
+   * The cloud's own answer (ECR `DescribeImages`, Artifact Registry `getTag`), which the engine asks when the
+   * registry API's answer is unknown. Called only for an image whose registry `matches()`. Never throws for
+   * "denied" or "unreachable": those are `unknown` with a reason naming the permission.
+   */
+  exists?(image: ImageReference, options?: { signal?: AbortSignal }): Promise<ExistenceAnswer>;
+  /**
+   * Called by the engine before an image of a matching registry is built and pushed: creates its repository
+   * when it is missing and the provider was configured to (an opt-in; otherwise it does nothing).
+   * Throws RegistryAuthError when it cannot.
+   */
+  prepareRepository?(image: ImageReference, options?: { signal?: AbortSignal }): Promise<void>;
 }
 
 /** What a plugin package exports as `default`: a factory taking its options, or the plugin itself. */
