@@ -50,6 +50,11 @@ export {
   RegistryClient,
   type RegistryClientOptions,
 } from "./registry/client.ts";
+export {
+  type CredentialCache,
+  type CredentialCacheOptions,
+  createCredentialCache,
+} from "./registry/credential-cache.ts";
 export { type CredentialResolverOptions, createCredentialResolver } from "./registry/credentials.ts";
 export {
   dockerCredentialsKey,
@@ -67,3 +72,4 @@ export {
 export { specFileJsonSchema } from "./spec/json-schema.ts";
 export { type LoadedSpec, loadSpecFile, parseSpecText } from "./spec/load.ts";
 export { COPY_MODES, type ImageSpecInput, ImageSpecInputSchema, type SourceCopyMode } from "./spec/schema.ts";
+export { type RetryOptions, retrying } from "./util/retry.ts";

@@ -1,5 +1,12 @@
 // @imagespec/test-suite: the conformance suite every builder runs in its own vitest tests, an in-memory
-// builder, and a static credential resolver for tests.
+// builder, a static credential resolver for tests, and the conformance suite of registry auth providers.
+
+export {
+  AUTH_REFRESH_MARGIN_MS,
+  type AuthConformanceCloud,
+  type RegistryAuthConformanceOptions,
+  registryAuthConformance,
+} from "./auth-conformance.ts";
 export {
   type CapabilityExpectation,
   type Captured,

@@ -15,7 +15,6 @@
 // - Cache: present answers for the client's life until `invalidate(ref)`; missing and unknown answers are
 //   not cached (a missing image is about to be built, maybe by another process: the next question must see it).
 import { createHash } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
 import {
   ImageSpecError,
   RegistryAuthError,
@@ -24,6 +23,7 @@ import {
 } from "../errors.ts";
 import type { CredentialResolver, RegistryCredentials } from "../plugins/types.ts";
 import type { ExistenceAnswer, ImageExistenceChecker } from "../spec/image-spec.ts";
+import { retrying } from "../util/retry.ts";
 import { type AuthChallenge, parseChallenges } from "./challenge.ts";
 import { createCredentialResolver } from "./credentials.ts";
 import { InFlight } from "./in-flight.ts";
@@ -379,26 +379,21 @@ export class RegistryClient implements ImageExistenceChecker {
   }
 
   /** Runs `attempt` until it succeeds, retrying transient failures with exponential backoff and jitter. */
-  async #retrying<T>(registry: string, signal: AbortSignal, attempt: () => Promise<T>): Promise<T> {
-    for (let i = 0; ; i++) {
-      let problem: string;
-      try {
-        return await attempt();
-      } catch (error) {
+  #retrying<T>(registry: string, signal: AbortSignal, attempt: () => Promise<T>): Promise<T> {
+    let problem = "";
+    return retrying(attempt, {
+      retries: this.#retries,
+      delayMs: this.#retryDelayMs,
+      signal,
+      isTransient: (error) => {
         problem = this.#transient(error, registry, signal);
-      }
-      if (i >= this.#retries) {
-        throw new RegistryUnavailableError(registry, `${problem} (gave up after ${i + 1} attempts)`, {
+        return true;
+      },
+      giveUp: (_error, attempts) =>
+        new RegistryUnavailableError(registry, `${problem} (gave up after ${attempts} attempts)`, {
           hint: "Check that the registry is up and reachable from here, then try again.",
-        });
-      }
-      const base = Math.min(this.#retryDelayMs * 2 ** i, this.#retryDelayMs * 16);
-      try {
-        await sleep(base * (0.75 + Math.random() / 2), undefined, { signal });
-      } catch {
-        throw signal.reason;
-      }
-    }
+        }),
+    });
   }
 
   /** What went wrong, when it is worth another attempt; otherwise rethrows. */
