@@ -42,7 +42,11 @@ describe("createCredentialCache", () => {
 
   it("renews credentials that expire within the margin, and after clear()", async () => {
     const api = endpoint(60_000);
-    const cache = createCredentialCache({ fetch: (r) => api.fetch(r), isTransient, refreshMarginMs: 120_000 });
+    const cache = createCredentialCache({
+      fetch: (r) => api.fetch(r),
+      isTransient,
+      refreshMarginMs: 120_000,
+    });
     await cache.get("r");
     await cache.get("r");
     expect(api.requests).toBe(2);

@@ -15,6 +15,7 @@ import {
   ensure,
   ImageSpec,
   PluginIncompatibleError,
+  RegistryAuthError,
   RegistryUnavailableError,
   UnsupportedCapabilityError,
 } from "../src/index.ts";
@@ -138,6 +139,46 @@ describe("ensure", () => {
     );
     expect((await ensure([fromEnv], lenient.base)).records[0]?.reason).toBe("assumed-exists");
     expect(lenient.builder.requests).toHaveLength(0);
+  });
+
+  it("fails with a RegistryAuthError naming the provider when the registry refused its credentials", async () => {
+    const refused = {
+      status: "unknown" as const,
+      reason: "registry authentication failed: [ecr] localhost:5000: refused access",
+      authFailure: { registry: "localhost:5000", provider: "ecr" },
+    };
+    const error = await ensure([spec({ name: "app" })], setup({ fixed: refused }).base).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(RegistryAuthError);
+    expect(error).toMatchObject({ registry: "localhost:5000", provider: "ecr" });
+    expect((error as RegistryAuthError).hint).toMatch(/credentials from ecr were refused/);
+  });
+
+  it("asks a matching auth provider's cloud API when the registry cannot answer", async () => {
+    const { registry, base, builder, events } = setup({ fixed: { status: "unknown", reason: "503" } });
+    const asked: string[] = [];
+    registry.registerAuth({
+      specificationVersion: "v1",
+      name: "cloud",
+      matches: (host) => host === "localhost:5000",
+      getCredentials: async () => undefined,
+      async exists(image) {
+        asked.push(image.canonical);
+        return { status: "present" };
+      },
+      async prepareRepository(image) {
+        asked.push(`prepare ${image.repository}`);
+      },
+    });
+    const s = spec({ name: "app" });
+    const result = await ensure([s], base);
+    expect(result.records).toMatchObject([{ status: "skipped", reason: "exists" }]);
+    expect(asked).toEqual([await s.imageName()]);
+    expect(events).toContainEqual(expect.objectContaining({ type: "check-end", provider: "cloud" }));
+    await ensure([s], { ...base, force: true }).catch(() => undefined);
+    expect(asked).toContain("prepare app");
+    expect(builder.requests).toHaveLength(1);
   });
 
   it("builds a nested base first and hands its name to the child; an existing base is reused", async () => {

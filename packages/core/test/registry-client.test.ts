@@ -421,7 +421,7 @@ describe("Bearer token flow", () => {
     }).exists(`${host}/team/app:v1`);
     expect(answer.status === "unknown" && answer.reason).toMatch(
       new RegExp(
-        `^registry authentication failed: \\[oci\\] ${host}: token server http://${host} refused the credentials found for it to team/app \\(HTTP 401\\)`,
+        `^registry authentication failed: \\[the auth chain\\] ${host}: token server http://${host} refused the credentials from the auth chain to team/app \\(HTTP 401\\)`,
       ),
     );
   });
@@ -489,7 +489,7 @@ describe("Basic auth and refusals", () => {
     const refused = await c.exists(`${host}/team/app:v1`);
     expect(refused.status === "unknown" && refused.reason).toMatch(
       new RegExp(
-        `\\[oci\\] ${host}: refused access to team/app with the credentials found for it \\(HTTP 401\\)`,
+        `\\[the auth chain\\] ${host}: refused access to team/app with the credentials from the auth chain \\(HTTP 401\\)`,
       ),
     );
     const denied = await c.exists(`${host}/team/denied:v1`);

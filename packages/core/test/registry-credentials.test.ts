@@ -35,6 +35,7 @@ describe("docker config: auths", () => {
       kind: "basic",
       username: "user",
       password: "pa:ss",
+      source: "docker-config",
     });
   });
 
@@ -47,8 +48,17 @@ describe("docker config: auths", () => {
       },
     });
     const r = resolverFor();
-    expect(await r.resolve("a.example")).toEqual({ kind: "basic", username: "u", password: "p" });
-    expect(await r.resolve("b.example")).toEqual({ kind: "identity-token", identityToken: "idtok" });
+    expect(await r.resolve("a.example")).toEqual({
+      kind: "basic",
+      username: "u",
+      password: "p",
+      source: "docker-config",
+    });
+    expect(await r.resolve("b.example")).toEqual({
+      kind: "identity-token",
+      identityToken: "idtok",
+      source: "docker-config",
+    });
     expect(await r.resolve("c.example")).toBeUndefined();
     expect(await r.resolve("d.example")).toBeUndefined();
   });
@@ -139,6 +149,7 @@ describe("docker config: credential helpers", () => {
       kind: "basic",
       username: "helper-user",
       password: "helper-secret",
+      source: "docker-credential-fake",
     });
     expect(await world.calls()).toEqual([["docker-credential-fake", "get", "ghcr.io"]]);
   });
@@ -178,7 +189,11 @@ describe("docker config: credential helpers", () => {
     await world.answer("a.example", { Username: "<token>", Secret: "refresh" });
     await world.answer("b.example", { Username: "u", Secret: "" });
     const r = resolverFor();
-    expect(await r.resolve("a.example")).toEqual({ kind: "identity-token", identityToken: "refresh" });
+    expect(await r.resolve("a.example")).toEqual({
+      kind: "identity-token",
+      identityToken: "refresh",
+      source: "docker-credential-fake",
+    });
     expect(await r.resolve("b.example")).toBeUndefined();
   });
 
@@ -265,7 +280,10 @@ describe("auth providers", () => {
       }),
     );
     const r = resolverFor([skipped, empty, ecr]);
-    expect(await r.resolve("1.dkr.ecr.us-east-1.amazonaws.com")).toMatchObject({ username: "AWS" });
+    expect(await r.resolve("1.dkr.ecr.us-east-1.amazonaws.com")).toMatchObject({
+      username: "AWS",
+      source: "ecr",
+    });
     expect(await r.resolve("x.example")).toMatchObject({ username: "docker" });
     expect(skipped.calls).toEqual([]);
     expect(empty.calls).toEqual(["1.dkr.ecr.us-east-1.amazonaws.com", "x.example"]);

@@ -2,7 +2,12 @@
 // already has (unless forced); otherwise build, push and check the push. Identical images build once per
 // process (a promise per image name) and once across processes (a lock per image name).
 import { pushFromEnv } from "../env.ts";
-import { BuildCancelledError, ImageSpecError, RegistryUnavailableError } from "../errors.ts";
+import {
+  BuildCancelledError,
+  ImageSpecError,
+  RegistryAuthError,
+  RegistryUnavailableError,
+} from "../errors.ts";
 import { assertCapabilities } from "../plugins/capabilities.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
 import type { BuildEvent, Builder, CredentialResolver, RegistryAuthProvider } from "../plugins/types.ts";
@@ -143,6 +148,20 @@ class Engine {
       const answer = await this.#exists(spec, imageName, builder);
       if (answer.status === "present") return "exists";
       if (answer.status === "missing") return undefined;
+      if (fastFail && answer.authFailure) {
+        const { registry, provider } = answer.authFailure;
+        throw new RegistryAuthError(
+          registry,
+          provider,
+          `cannot tell whether ${imageName} exists: ${answer.reason}`,
+          {
+            hint:
+              provider === "oci"
+                ? `No credentials were found for ${registry}: log in (docker login ${registry}) or name an auth provider for it in imagespec.config.`
+                : `The credentials from ${provider} were refused: check what they may access on ${registry}.`,
+          },
+        );
+      }
       if (fastFail) {
         throw new RegistryUnavailableError(
           spec.registry || "local image store",
@@ -223,7 +242,7 @@ class Engine {
           }
           reasons.push(`${auth.name}: ${other.reason}`);
         }
-        if (answer.status === "unknown") answer = { status: "unknown", reason: reasons.join("; ") };
+        if (answer.status === "unknown") answer = { ...answer, reason: reasons.join("; ") };
       }
     } else {
       answer = (await (await builder()).exists?.(imageName, { signal: this.#signal })) ?? {

@@ -26,10 +26,11 @@ export const BuilderCapabilitiesSchema = z.strictObject({
 export type BuilderCapabilities = z.infer<typeof BuilderCapabilitiesSchema>;
 export type Capability = Exclude<keyof BuilderCapabilities, "platforms"> | "platform";
 
-/** Credentials for one registry host. */
+/** Credentials for one registry host. `source` says where the auth chain found them (a provider's name,
+ * `docker-config`, a `docker-credential-*` helper), for messages; the resolver sets it. */
 export type RegistryCredentials =
-  | { kind: "basic"; username: string; password: string; expiresAt?: Date }
-  | { kind: "identity-token"; identityToken: string; expiresAt?: Date };
+  | { kind: "basic"; username: string; password: string; expiresAt?: Date; source?: string }
+  | { kind: "identity-token"; identityToken: string; expiresAt?: Date; source?: string };
 
 /** Resolves credentials for a registry host through the auth chain (providers, then docker's config). */
 export interface CredentialResolver {

@@ -77,7 +77,9 @@ interface Authorization {
   readonly header: string;
   /** Made just now (not from a cache): a 401 with it is final. */
   readonly fresh: boolean;
-  readonly withCredentials: boolean;
+  /** Where the credentials sent came from (an auth provider, docker-config, a credential helper); undefined:
+   * anonymous. */
+  readonly source: string | undefined;
 }
 
 interface CachedToken {
@@ -166,8 +168,12 @@ export class RegistryClient implements ImageExistenceChecker {
       if (error.code === "REGISTRY_UNAVAILABLE") {
         return { status: "unknown", reason: `registry unavailable: ${error.message}${hint}` };
       }
-      if (error.code === "REGISTRY_AUTH_FAILED") {
-        return { status: "unknown", reason: `registry authentication failed: ${error.message}${hint}` };
+      if (error instanceof RegistryAuthError) {
+        return {
+          status: "unknown",
+          reason: `registry authentication failed: ${error.message}${hint}`,
+          authFailure: { registry: error.registry, provider: error.provider },
+        };
       }
       throw error;
     }
@@ -252,11 +258,11 @@ export class RegistryClient implements ImageExistenceChecker {
     }
     if (response.status === 401 || response.status === 403) {
       await response.body?.cancel();
-      const how = auth?.withCredentials ? "with the credentials found for it" : "without credentials";
+      const how = auth?.source ? `with the credentials from ${auth.source}` : "without credentials";
       const what = response.status === 401 ? "refused access" : "denied access";
       throw new RegistryAuthError(
         ref.domain,
-        "oci",
+        auth?.source ?? "oci",
         `${what} to ${ref.repository} ${how} (HTTP ${response.status})`,
         { hint: loginHint(ref) },
       );
@@ -284,18 +290,18 @@ export class RegistryClient implements ImageExistenceChecker {
           { hint: loginHint(ref) },
         );
       }
-      return { header: basicHeader(credentials), fresh: true, withCredentials: true };
+      return { header: basicHeader(credentials), fresh: true, source: sourceOf(credentials) };
     }
     const scope = `repository:${ref.repository}:pull`;
     const key = `${challenge.params.realm} ${challenge.params.service ?? ""} ${scope}`;
     const cached = this.#tokens.get(key);
     if (!fresh && cached !== undefined && cached.until > Date.now()) {
-      return { header: `Bearer ${cached.token}`, fresh: false, withCredentials: credentials !== undefined };
+      return { header: `Bearer ${cached.token}`, fresh: false, source: sourceOf(credentials) };
     }
     const token = await this.#tokenRequests.run(key, signal, (s) =>
       this.#token(ref, challenge, scope, credentials, key, s),
     );
-    return { header: `Bearer ${token}`, fresh: true, withCredentials: credentials !== undefined };
+    return { header: `Bearer ${token}`, fresh: true, source: sourceOf(credentials) };
   }
 
   /** Asks the challenge's realm for a token (token.md; oauth.md for an identity token) and caches it. */
@@ -353,10 +359,11 @@ export class RegistryClient implements ImageExistenceChecker {
       }
       if (response.status !== 200) {
         await response.body?.cancel();
-        const who = credentials === undefined ? "anonymous access" : "the credentials found for it";
+        const source = sourceOf(credentials);
+        const who = source === undefined ? "anonymous access" : `the credentials from ${source}`;
         throw new RegistryAuthError(
           ref.domain,
-          "oci",
+          source ?? "oci",
           `token server ${realm.origin} refused ${who} to ${ref.repository} (HTTP ${response.status})`,
           { hint: loginHint(ref) },
         );
@@ -543,4 +550,9 @@ function basicHeader(credentials: { username: string; password: string }): strin
 function loginHint(ref: ImageReference): string {
   const login = ref.domain === "docker.io" ? "docker login" : `docker login ${ref.domain}`;
   return `Log in with \`${login}\` (or register an auth provider for ${ref.domain}), and check that the account can pull ${ref.repository}.`;
+}
+
+/** How a message names credentials: their source, or "the auth chain" when a resolver did not say. */
+function sourceOf(credentials: RegistryCredentials | undefined): string | undefined {
+  return credentials === undefined ? undefined : (credentials.source ?? "the auth chain");
 }

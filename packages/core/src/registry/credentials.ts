@@ -58,7 +58,7 @@ export function createCredentialResolver(options: CredentialResolverOptions = {}
           cause: error,
         });
       }
-      if (credentials !== undefined) return credentials;
+      if (credentials !== undefined) return { ...credentials, source: provider.name };
     }
     return fromDockerConfig(host, path.join(configDir, "config.json"), env, signal);
   }
@@ -105,8 +105,12 @@ async function fromDockerConfig(
   const config = await readDockerConfig(host, file);
   const key = dockerCredentialsKey(host);
   const helper = config.credHelpers?.[key];
-  if (helper) return fromHelper(host, key, helper, `credHelpers["${key}"]`, file, env, signal);
-  if (config.credsStore) return fromHelper(host, key, config.credsStore, "credsStore", file, env, signal);
+  const store = helper ?? config.credsStore;
+  if (store) {
+    const setting = helper ? `credHelpers["${key}"]` : "credsStore";
+    const found = await fromHelper(host, key, store, setting, file, env, signal);
+    return found && { ...found, source: `docker-credential-${store}` };
+  }
 
   const auths = config.auths ?? {};
   const keyHost = hostOf(key);
@@ -117,16 +121,17 @@ async function fromDockerConfig(
     new RegistryAuthError(host, "docker-config", `auths["${found}"] in ${file}: ${what}`, {
       hint: `Log in again with \`docker login ${host}\`, or fix the entry by hand.`,
     });
-  if (entry.identitytoken) return { kind: "identity-token", identityToken: entry.identitytoken };
+  const source = "docker-config";
+  if (entry.identitytoken) return { kind: "identity-token", identityToken: entry.identitytoken, source };
   if (entry.auth) {
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(entry.auth)) throw bad('"auth" is not base64');
     const decoded = Buffer.from(entry.auth, "base64").toString("utf8");
     const colon = decoded.indexOf(":");
     if (colon <= 0) throw bad('"auth" does not decode to user:password');
-    return { kind: "basic", username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+    return { kind: "basic", username: decoded.slice(0, colon), password: decoded.slice(colon + 1), source };
   }
   if (entry.username && entry.password) {
-    return { kind: "basic", username: entry.username, password: entry.password };
+    return { kind: "basic", username: entry.username, password: entry.password, source };
   }
   return undefined;
 }

@@ -38,7 +38,12 @@ export interface ImageSpecOptions {
 export type ExistenceAnswer =
   | { status: "present"; digest?: string }
   | { status: "missing" }
-  | { status: "unknown"; reason: string };
+  | {
+      status: "unknown";
+      reason: string;
+      /** Set when the registry refused the credentials (or their absence): who supplied them, for which host. */
+      authFailure?: { registry: string; provider: string };
+    };
 
 /** Anything that can tell whether an image exists in its registry (core's registry client implements it). */
 export interface ImageExistenceChecker {
