@@ -6,12 +6,7 @@
 import { access, constants, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import {
-  createRedactor,
-  type DockerContext,
-  renderDockerContext,
-  writeDockerContext,
-} from "@imagespec/builder-docker";
+import { type DockerContext, renderDockerContext, writeDockerContext } from "@imagespec/builder-docker";
 import {
   assertCapabilities,
   BuildCancelledError,
@@ -21,26 +16,26 @@ import {
   BuildFailedError,
   type BuildRequest,
   type BuildResult,
+  createRedactor,
+  credentialSecrets,
+  type Exec,
+  type ExecResult,
   type ExistenceAnswer,
+  execProcess,
+  fileSecrets,
   ImageSpecError,
+  isLoopbackHost,
   RegistryAuthError,
   RegistryUnavailableError,
+  registryHost,
+  resolveCredentials,
   SpecValidationError,
+  type TemporaryDockerConfig,
+  writeDockerConfig,
 } from "@imagespec/core";
 import { z } from "zod";
 import { BuildahLog } from "./buildah-log.ts";
-import { type Exec, type ExecResult, execaExec } from "./exec.ts";
-import {
-  credentialSecrets,
-  fromImages,
-  isLocalRegistry,
-  qualifyFromLines,
-  registryHost,
-  resolveCredentials,
-  writeAuthFile,
-} from "./registry.ts";
-
-export { type Exec, type ExecRequest, type ExecResult, execaExec } from "./exec.ts";
+import { fromImages, qualifyFromLines } from "./registry.ts";
 
 const NAME = "buildah";
 
@@ -52,7 +47,7 @@ export const BuildahBuilderOptionsSchema = z.strictObject({
     .string()
     .regex(/^[a-z0-9][a-z0-9_.-]*$/)
     .optional(),
-  /** Runs every process; tests pass a fake to check argv without buildah. Default: execa. */
+  /** Runs every process; tests pass a fake to check argv without buildah. Default: core's execProcess. */
   exec: z.custom<Exec>((value) => typeof value === "function", { message: "must be a function" }).optional(),
 });
 export type BuildahBuilderOptions = z.input<typeof BuildahBuilderOptionsSchema>;
@@ -117,7 +112,7 @@ export function createBuildahBuilder(options: BuildahBuilderOptions = {}): Build
   }
   const buildah = parsed.data.buildah ?? process.env.IMAGESPEC_BUILDAH ?? "buildah";
   const network = parsed.data.network ?? "host";
-  const exec = parsed.data.exec ?? execaExec;
+  const exec = parsed.data.exec ?? execProcess;
 
   const builder: Builder = {
     specificationVersion: "v1",
@@ -149,6 +144,7 @@ export function createBuildahBuilder(options: BuildahBuilderOptions = {}): Build
       const result = await exec({
         file: buildah,
         args: ["inspect", "--type", "image", "--format", "{{.FromImageID}}", imageName],
+        captureStderr: true, // buildah says "image not known" there
         ...(signal ? { signal } : {}),
       });
       if (result.exitCode === 0) return { status: "present" };
@@ -156,8 +152,9 @@ export function createBuildahBuilder(options: BuildahBuilderOptions = {}): Build
       if (result.startError !== undefined) {
         return { status: "unknown", reason: `cannot run ${buildah}: ${result.startError}` };
       }
-      if (/image not known/i.test(result.stderr)) return { status: "missing" };
-      const last = result.stderr.trim().split("\n").at(-1);
+      const stderr = result.stderr ?? "";
+      if (/image not known/i.test(stderr)) return { status: "missing" };
+      const last = stderr.trim().split("\n").at(-1);
       return { status: "unknown", reason: last || `buildah inspect exited with ${result.exitCode}` };
     },
 
@@ -207,7 +204,7 @@ export function createBuildahBuilder(options: BuildahBuilderOptions = {}): Build
     checkAbort();
     const redact = createRedactor([
       ...credentialSecrets(credentials.values()),
-      ...(await secretContents(rendered)),
+      ...(await fileSecrets(rendered.secrets.map((s) => s.source))),
     ]);
 
     const started = performance.now();
@@ -215,12 +212,14 @@ export function createBuildahBuilder(options: BuildahBuilderOptions = {}): Build
     for (const warning of rendered.warnings) emit({ type: "warning", imageName, ...warning });
 
     const work = await mkdtemp(path.join(tmpdir(), "imagespec-buildah-"));
-    let auth: { dir: string; file: string } | undefined;
+    let auth: TemporaryDockerConfig | undefined;
     try {
       const contextDir = path.join(work, "context");
       await writeDockerContext({ ...rendered, dockerfile }, contextDir, signal);
       checkAbort();
-      if (credentials.size > 0) auth = await writeAuthFile(credentials);
+      // buildah reads docker's config.json format; `base: false` keeps only the `auths`. For a host it does
+      // not list, buildah still falls back to its own files, which core's auth chain has already consulted.
+      if (credentials.size > 0) auth = await writeDockerConfig(credentials, { base: false });
       const authArgs = auth === undefined ? [] : ["--authfile", auth.file];
 
       const log = new BuildahLog(redact);
@@ -261,7 +260,7 @@ export function createBuildahBuilder(options: BuildahBuilderOptions = {}): Build
           args: [
             "push",
             ...authArgs,
-            ...(isLocalRegistry(target) ? ["--tls-verify=false"] : []),
+            ...(isLoopbackHost(target) ? ["--tls-verify=false"] : []),
             "--digestfile",
             digestFile,
             imageName,
@@ -282,7 +281,7 @@ export function createBuildahBuilder(options: BuildahBuilderOptions = {}): Build
       return digest === undefined ? { imageName } : { imageName, digest };
     } finally {
       await rm(work, { recursive: true, force: true });
-      if (auth !== undefined) await rm(auth.dir, { recursive: true, force: true });
+      await auth?.remove();
     }
 
     /** A failed buildah command: the failing step, its exit code and the (redacted) log tail. */
@@ -387,7 +386,7 @@ export function createBuildahBuilder(options: BuildahBuilderOptions = {}): Build
     if (network !== "default") flags.push(`--network=${network}`);
     flags.push("--platform", request.spec.platform);
     // Plain http only when every registry the build pulls from is this machine.
-    if (pullHosts.length > 0 && pullHosts.every(isLocalRegistry)) flags.push("--tls-verify=false");
+    if (pullHosts.length > 0 && pullHosts.every(isLoopbackHost)) flags.push("--tls-verify=false");
     // The secret's path, never its content; buildah mounts it only where the Dockerfile asks.
     for (const s of rendered.secrets) flags.push("--secret", `id=${s.id},src=${s.source}`);
     return flags;
@@ -417,22 +416,6 @@ interface BuildahContainer {
   id: string;
   imageid: string;
   containername: string;
-}
-
-/** The contents of the secret files (and each line), so that a build that echoes one shows `***` instead. */
-async function secretContents(rendered: DockerContext): Promise<string[]> {
-  const out: string[] = [];
-  for (const secret of rendered.secrets) {
-    const text = await readFile(secret.source, "utf8");
-    out.push(
-      text.trim(),
-      ...text
-        .split("\n")
-        .map((l) => l.trim())
-        .filter((l) => l.length >= 6),
-    );
-  }
-  return out;
 }
 
 export default createBuildahBuilder;

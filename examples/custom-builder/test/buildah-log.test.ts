@@ -1,7 +1,7 @@
 // Reading buildah's output: steps (also in multi-stage builds), the first error across lines, the exit
 // status, and secrets masked in every line. The lines are buildah 1.28.2's (Debian 12).
 
-import { createRedactor } from "@imagespec/builder-docker";
+import { createRedactor } from "@imagespec/core";
 import { describe, expect, it } from "vitest";
 import { BuildahLog } from "../src/buildah-log.ts";
 
@@ -55,13 +55,5 @@ describe("BuildahLog", () => {
     const log = new BuildahLog(createRedactor(["hunter22"]), 3);
     for (let i = 0; i < 10; i++) log.add(`line ${i} hunter22`);
     expect(log.tail).toBe("line 7 ***\nline 8 ***\nline 9 ***");
-  });
-});
-
-describe("createRedactor", () => {
-  it("masks a secret and its base64 form, longest first, and ignores secrets too short to mean anything", () => {
-    const redact = createRedactor(["s3cret-token", "u:s3cret-token", "ab"]);
-    const b64 = Buffer.from("u:s3cret-token").toString("base64");
-    expect(redact(`a s3cret-token b ${b64} c ab`)).toBe("a *** b *** c ab");
   });
 });

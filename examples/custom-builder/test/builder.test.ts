@@ -14,16 +14,17 @@ import {
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { renderDockerContext } from "@imagespec/builder-docker";
-import { type BuildRequest, ImageSpec, type ImageSpecInput, type RegistryCredentials } from "@imagespec/core";
-import { createStaticCredentials, findSecret, runBuild } from "@imagespec/test-suite";
-import { afterAll, describe, expect, it } from "vitest";
 import {
-  type BuildahBuilderOptions,
-  createBuildahBuilder,
+  type BuildRequest,
   type Exec,
   type ExecResult,
-  hostPlatform,
-} from "../src/index.ts";
+  ImageSpec,
+  type ImageSpecInput,
+  type RegistryCredentials,
+} from "@imagespec/core";
+import { createStaticCredentials, findSecret, runBuild } from "@imagespec/test-suite";
+import { afterAll, describe, expect, it } from "vitest";
+import { type BuildahBuilderOptions, createBuildahBuilder, hostPlatform } from "../src/index.ts";
 
 const LOCAL = "localhost:5000";
 const BASE = `${LOCAL}/imagespec/python-base:bookworm`;
@@ -118,14 +119,15 @@ function fakeExec(reply: (args: string[]) => Reply = () => ({})) {
         if (request.signal?.aborted) resolve();
         request.signal?.addEventListener("abort", () => resolve(), { once: true });
       });
-      return { exitCode: undefined, stdout: "", stderr: "", canceled: true };
+      return { exitCode: undefined, stdout: "", canceled: true };
     }
     const digestFile = option("--digestfile");
     if (digestFile !== undefined && r.digest !== undefined) writeFileSync(digestFile, `${r.digest}\n`);
     const result: ExecResult = {
       exitCode: r.startError === undefined ? (r.exitCode ?? 0) : undefined,
       stdout: stdout.join("\n"),
-      stderr: stderr.join("\n"),
+      // As core's execProcess: the whole stderr only when asked for.
+      ...(request.captureStderr ? { stderr: stderr.join("\n") } : {}),
       canceled: false,
     };
     return r.startError === undefined ? result : { ...result, startError: r.startError };
@@ -246,6 +248,7 @@ describe("buildah builder: building and pushing", () => {
     const req = await request({ baseImage: "python:3.12-slim", registry: "ghcr.io/org" });
     const { calls, exec } = fakeExec(() => ({ digest: DIGEST }));
     const credentials = createStaticCredentials({
+      "docker.io": { kind: "basic", username: "hub", password: "hub-pass-123" },
       "ghcr.io": { kind: "identity-token", identityToken: "tok-en-123" },
     });
     const captured = await runBuild(builder(exec), req, {
@@ -258,7 +261,13 @@ describe("buildah builder: building and pushing", () => {
     expect(work(calls)[0]?.dockerfile).toMatch(/^FROM docker\.io\/library\/python:3\.12-slim$/m);
     expect(work(calls)[0]?.dockerfile).not.toMatch(/^FROM python:/m);
     expect(credentials.asked).toEqual(["docker.io", "ghcr.io"]);
-    expect(work(calls)[1]?.auth?.json).toEqual({ auths: { "ghcr.io": { identitytoken: "tok-en-123" } } });
+    // docker's config.json format, Docker Hub under docker's key (buildah's containers/image reads it so).
+    expect(work(calls)[1]?.auth?.json).toEqual({
+      auths: {
+        "https://index.docker.io/v1/": { auth: Buffer.from("hub:hub-pass-123").toString("base64") },
+        "ghcr.io": { identitytoken: "tok-en-123" },
+      },
+    });
   });
 
   it("uses plain http only where it talks to this machine: a local base, pushed to a remote registry", async () => {

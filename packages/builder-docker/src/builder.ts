@@ -1,7 +1,7 @@
 // The docker builder: renders the context (render.ts), writes it to a temporary folder, and runs either
 // `docker buildx build` (when the CLI has buildx) or `DOCKER_BUILDKIT=1 docker build` followed by
 // `docker push`. Output streams as step-log events; a failure names the failing step. Credentials reach the
-// CLI only through a temporary DOCKER_CONFIG, and every process goes through one Exec (exec.ts).
+// CLI only through a temporary DOCKER_CONFIG, and every process goes through one Exec (core's builder kit).
 import { access, constants, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -14,17 +14,25 @@ import {
   BuildFailedError,
   type BuildRequest,
   type BuildResult,
+  createRedactor,
+  credentialSecrets,
+  type Exec,
+  type ExecResult,
+  execProcess,
+  fileSecrets,
   ImageSpecError,
   RegistryAuthError,
   RegistryUnavailableError,
+  registryHost,
+  resolveCredentials,
   SpecValidationError,
+  type TemporaryDockerConfig,
   UnsupportedCapabilityError,
+  writeDockerConfig,
 } from "@imagespec/core";
 import { writeContext } from "./context.ts";
-import { credentialSecrets, registryHost, resolveCredentials, writeDockerConfig } from "./docker-config.ts";
-import { type Exec, type ExecResult, execaExec } from "./exec.ts";
 import { type DockerBuilderOptions, DockerBuilderOptionsSchema, parseOptions } from "./options.ts";
-import { BuildLog, createRedactor } from "./progress.ts";
+import { BuildLog } from "./progress.ts";
 import { type DockerContext, renderDockerContext } from "./render.ts";
 import { csvField } from "./words.ts";
 
@@ -73,7 +81,7 @@ function hintFor(tail: string, docker: string): string | undefined {
 export function createDockerBuilder(options: DockerBuilderOptions = {}): DockerBuilder {
   const opts = parseOptions(options);
   const docker = opts.docker ?? process.env.IMAGESPEC_DOCKER ?? "docker";
-  const exec: Exec = opts.exec ?? execaExec;
+  const exec: Exec = opts.exec ?? execProcess;
   const network = opts.network ?? "host";
   let mode: RunMode | undefined = opts.mode === "auto" || opts.mode === undefined ? undefined : opts.mode;
   let probing: Promise<RunMode> | undefined;
@@ -150,7 +158,7 @@ export function createDockerBuilder(options: DockerBuilderOptions = {}): DockerB
     checkAbort();
     const redact = createRedactor([
       ...credentialSecrets(credentials.values()),
-      ...(await secretContents(rendered)),
+      ...(await fileSecrets(rendered.secrets.map((s) => s.source))),
     ]);
 
     const started = performance.now();
@@ -174,14 +182,14 @@ export function createDockerBuilder(options: DockerBuilderOptions = {}): DockerB
     }
 
     const work = await mkdtemp(path.join(tmpdir(), "imagespec-docker-"));
-    let configDir: string | undefined;
+    let config: TemporaryDockerConfig | undefined;
     try {
       const contextDir = path.join(work, "context");
       await writeContext(rendered, contextDir, signal);
       checkAbort();
-      if (credentials.size > 0) configDir = await writeDockerConfig(credentials);
+      if (credentials.size > 0) config = await writeDockerConfig(credentials);
       const env: Record<string, string> = { DOCKER_BUILDKIT: "1" };
-      if (configDir !== undefined) env.DOCKER_CONFIG = configDir;
+      if (config !== undefined) env.DOCKER_CONFIG = config.dir;
 
       const log = new BuildLog(redact);
       let pushStarted = false;
@@ -231,7 +239,7 @@ export function createDockerBuilder(options: DockerBuilderOptions = {}): DockerB
       return digest === undefined ? { imageName } : { imageName, digest };
     } finally {
       await rm(work, { recursive: true, force: true });
-      if (configDir !== undefined) await rm(configDir, { recursive: true, force: true });
+      await config?.remove();
     }
 
     /** A failed docker command: the failing step, its exit code and the log tail. */
@@ -339,22 +347,6 @@ export function createDockerBuilder(options: DockerBuilderOptions = {}): DockerB
   }
 
   return builder;
-}
-
-/** The contents of the secret files (and each line), so that a build echoing one shows `***` instead. */
-async function secretContents(rendered: DockerContext): Promise<string[]> {
-  const out: string[] = [];
-  for (const secret of rendered.secrets) {
-    const text = await readFile(secret.source, "utf8");
-    out.push(
-      text.trim(),
-      ...text
-        .split("\n")
-        .map((l) => l.trim())
-        .filter((l) => l.length >= 6),
-    );
-  }
-  return out;
 }
 
 /** `containerimage.digest` of buildx's --metadata-file. */

@@ -4,9 +4,7 @@ import type { DockerBuilderOptions } from "./options.ts";
 
 export { createDockerBuilder, type DockerBuilder, type RunMode } from "./builder.ts";
 export { writeContext as writeDockerContext } from "./context.ts";
-export type { Exec, ExecRequest, ExecResult } from "./exec.ts";
 export { type DockerBuilderOptions, DockerBuilderOptionsSchema, MODES, type Mode } from "./options.ts";
-export { createRedactor } from "./progress.ts";
 export {
   type BuildSecret,
   type ContextFile,

@@ -1,7 +1,6 @@
 // The docker builder's options (the second element of ["docker", { ... }] in imagespec.config).
-import { SpecValidationError } from "@imagespec/core";
+import { type Exec, SpecValidationError } from "@imagespec/core";
 import * as z from "zod/mini";
-import type { Exec } from "./exec.ts";
 
 export const MODES = ["auto", "buildx", "classic"] as const;
 export type Mode = (typeof MODES)[number];
@@ -28,7 +27,7 @@ export const DockerBuilderOptionsSchema = z.strictObject({
    * adds `flytekit==<version>`. Not part of the tag. Default false.
    */
   addFlytekit: z.optional(z.union([z.boolean(), z.string().check(z.regex(/^[A-Za-z0-9.!+*-]+$/))])),
-  /** Runs every process (tests pass a fake). Default: execa. */
+  /** Runs every process (tests pass a fake). Default: core's `execProcess` (execa). */
   exec: z.optional(z.custom<Exec>((value) => typeof value === "function", { message: "must be a function" })),
 });
 export type DockerBuilderOptions = z.input<typeof DockerBuilderOptionsSchema>;

@@ -4,22 +4,6 @@
 // `executor failed running [...]: exit code: 1`; later versions: `process "..." did not complete
 // successfully: exit code: 1`). Lines without `#<n>` (the error summary, `docker push`) belong to no step.
 
-/** Replaces every secret (and its base64 forms) in a line with `***`. */
-export function createRedactor(secrets: Iterable<string>): (text: string) => string {
-  const forms = new Set<string>();
-  for (const secret of secrets) {
-    if (secret.length < 3) continue; // a two-character "secret" would mask half the log and protect nothing
-    forms.add(secret);
-    forms.add(Buffer.from(secret).toString("base64"));
-  }
-  const ordered = [...forms].sort((a, b) => b.length - a.length);
-  return (text) => {
-    let out = text;
-    for (const form of ordered) if (out.includes(form)) out = out.replaceAll(form, "***");
-    return out;
-  };
-}
-
 export interface StepFailure {
   /** The step's name, e.g. `[stage-0 9/12] RUN ["/bin/sh","-c","make"]`. */
   step?: string;

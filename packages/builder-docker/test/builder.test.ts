@@ -19,6 +19,8 @@ import {
   BUILTIN_PLUGINS,
   type BuildEvent,
   type Builder,
+  type ExecRequest,
+  type ExecResult,
   ImageSpec,
   type ImageSpecInput,
   importPlugin,
@@ -26,12 +28,7 @@ import {
 } from "@imagespec/core";
 import { createStaticCredentials, findSecret, runBuild } from "@imagespec/test-suite";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
-import dockerBuilder, {
-  createDockerBuilder,
-  type DockerBuilderOptions,
-  type ExecRequest,
-  type ExecResult,
-} from "../src/index.ts";
+import dockerBuilder, { createDockerBuilder, type DockerBuilderOptions } from "../src/index.ts";
 
 const BASE = "localhost:5000/imagespec/python-base:bookworm";
 const PIP = { builderConfig: { installer: "pip" } };

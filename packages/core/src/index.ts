@@ -1,4 +1,12 @@
 export {
+  type DockerConfigOptions,
+  resolveCredentials,
+  type TemporaryDockerConfig,
+  writeDockerConfig,
+} from "./builder-kit/docker-config.ts";
+export { type Exec, type ExecRequest, type ExecResult, execProcess } from "./builder-kit/exec.ts";
+export { createRedactor, credentialSecrets, fileSecrets } from "./builder-kit/redact.ts";
+export {
   CONFIG_FILES,
   defineConfig,
   type ImageSpecConfig,
@@ -59,8 +67,10 @@ export { type CredentialResolverOptions, createCredentialResolver } from "./regi
 export {
   dockerCredentialsKey,
   type ImageReference,
+  isLoopbackHost,
   type ParseReferenceOptions,
   parseImageReference,
+  registryHost,
 } from "./registry/reference.ts";
 export {
   type ExistenceAnswer,

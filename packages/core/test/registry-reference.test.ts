@@ -6,6 +6,7 @@ import {
   dockerCredentialsKey,
   isLoopbackHost,
   parseImageReference,
+  registryHost,
 } from "../src/registry/reference.ts";
 
 const HUB = DOCKER_HUB_CREDENTIALS_KEY;
@@ -214,6 +215,33 @@ describe("parseImageReference", () => {
 
   it("accepts a repository of exactly 255 characters with its domain", () => {
     expect(parseImageReference(`ghcr.io/${"a".repeat(247)}`).repository).toHaveLength(247);
+  });
+});
+
+describe("registryHost", () => {
+  it("follows docker's rule for the registry part of a reference, as parseImageReference does", () => {
+    const cases: Array<[string, string]> = [
+      ["localhost:5000/app:1", "localhost:5000"],
+      ["localhost/app:1", "localhost"],
+      ["ghcr.io/org/app:1", "ghcr.io"],
+      [`registry.internal:5000/a/b/c@${D}`, "registry.internal:5000"],
+      ["org/app:1", "docker.io"],
+      ["app:1", "docker.io"],
+      [`python@${D}`, "docker.io"],
+      ["localhost:5000", "docker.io"], // no slash: a Docker Hub image named localhost, tag 5000
+    ];
+    for (const [reference, host] of cases) {
+      expect(registryHost(reference)).toBe(host);
+      expect(parseImageReference(reference).domain).toBe(host);
+    }
+  });
+
+  it("keeps the registry as written, and never throws where parseImageReference would", () => {
+    expect(registryHost("index.docker.io/library/python")).toBe("index.docker.io");
+    expect(registryHost("Upper/app")).toBe("Upper"); // an uppercase first component is a host to docker
+    expect(registryHost("ghcr.io/Org/App")).toBe("ghcr.io");
+    expect(() => parseImageReference("ghcr.io/Org/App")).toThrow(SpecValidationError);
+    expect(registryHost("")).toBe("docker.io");
   });
 });
 

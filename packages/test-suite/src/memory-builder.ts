@@ -14,6 +14,7 @@ import {
   BuilderCapabilitiesSchema,
   BuildFailedError,
   type BuildRequest,
+  registryHost,
   SpecValidationError,
 } from "@imagespec/core";
 import { z } from "zod";
@@ -60,13 +61,6 @@ export interface MemoryBuilder extends Builder {
   readonly requests: readonly BuildRequest[];
   /** Every image pushed, in order. */
   readonly pushes: readonly MemoryPush[];
-}
-
-/** The registry host of an image reference (docker's rule: the first component, if it looks like a host). */
-export function registryHost(imageName: string): string {
-  const slash = imageName.indexOf("/");
-  const first = slash < 0 ? "" : imageName.slice(0, slash);
-  return first === "localhost" || first.includes(".") || first.includes(":") ? first : "docker.io";
 }
 
 /** Creates a memory builder. Throws SpecValidationError when `options` do not match its schema. */

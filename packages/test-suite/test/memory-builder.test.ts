@@ -3,12 +3,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { type BuildEvent, type BuildRequest, ImageSpec, ImageSpecError } from "@imagespec/core";
 import { describe, expect, it } from "vitest";
-import {
-  createMemoryBuilder,
-  createStaticCredentials,
-  MemoryBuilderOptionsSchema,
-  registryHost,
-} from "../src/index.ts";
+import { createMemoryBuilder, createStaticCredentials, MemoryBuilderOptionsSchema } from "../src/index.ts";
 import { runBuild, withWorkdir } from "../src/scenarios.ts";
 
 async function requestFor(input: ConstructorParameters<typeof ImageSpec>[0], push = false, baseDir?: string) {
@@ -131,15 +126,5 @@ describe("createMemoryBuilder", () => {
     expect(() => createMemoryBuilder({ capabilities: { platforms: "all" } } as never)).toThrow(
       expect.objectContaining({ field: "memoryBuilder.capabilities.platforms" }),
     );
-  });
-});
-
-describe("registryHost", () => {
-  it("follows docker's rule for the registry part of a reference", () => {
-    expect(registryHost("localhost:5000/app:1")).toBe("localhost:5000");
-    expect(registryHost("localhost/app:1")).toBe("localhost");
-    expect(registryHost("ghcr.io/org/app:1")).toBe("ghcr.io");
-    expect(registryHost("org/app:1")).toBe("docker.io");
-    expect(registryHost("app:1")).toBe("docker.io");
   });
 });

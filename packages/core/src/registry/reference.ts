@@ -79,14 +79,11 @@ export function parseImageReference(value: string, options: ParseReferenceOption
     }
   }
 
-  const slash = rest.indexOf("/");
-  const first = slash < 0 ? "" : rest.slice(0, slash);
-  const hasDomain =
-    slash >= 0 && (first.includes(".") || first.includes(":") || first === "localhost" || hasUpper(first));
-  let domain = hasDomain ? first : DOCKER_HUB_DOMAIN;
-  let repository = hasDomain ? rest.slice(slash + 1) : rest;
-  if (hasDomain && !DOMAIN.test(domain)) {
-    fail(`"${domain}" in "${value}" is not a valid registry host`, "Write host[:port], e.g. localhost:5000.");
+  const [named, remainder] = splitDomain(rest);
+  let domain = named ?? DOCKER_HUB_DOMAIN;
+  let repository = remainder;
+  if (named !== undefined && !DOMAIN.test(named)) {
+    fail(`"${named}" in "${value}" is not a valid registry host`, "Write host[:port], e.g. localhost:5000.");
   }
   if (domain === "index.docker.io") domain = DOCKER_HUB_DOMAIN;
   if (domain === DOCKER_HUB_DOMAIN && !repository.includes("/")) repository = `library/${repository}`;
@@ -117,6 +114,27 @@ export function parseImageReference(value: string, options: ParseReferenceOption
     credentialsKey: dockerCredentialsKey(domain),
     canonical: `${domain}/${repository}${tag === undefined ? "" : `:${tag}`}${digest === undefined ? "" : `@${digest}`}`,
   };
+}
+
+/**
+ * docker's `splitDockerDomain`: the first path component names a registry when it contains `.` or `:`, is
+ * `localhost`, or has an uppercase letter. Returns that registry (undefined: Docker Hub) and the rest.
+ */
+function splitDomain(name: string): [domain: string | undefined, rest: string] {
+  const slash = name.indexOf("/");
+  const first = slash < 0 ? "" : name.slice(0, slash);
+  const hasDomain =
+    slash >= 0 && (first.includes(".") || first.includes(":") || first === "localhost" || hasUpper(first));
+  return hasDomain ? [first, name.slice(slash + 1)] : [undefined, name];
+}
+
+/**
+ * The registry of an image reference by docker's rule, as written (`localhost:5000`, `ghcr.io`), `docker.io`
+ * for a name without one (`python:3.12`, `org/app`). Unlike parseImageReference it validates nothing and
+ * never throws: for the `FROM` lines of a Dockerfile and names a builder was handed.
+ */
+export function registryHost(reference: string): string {
+  return splitDomain(reference)[0] ?? DOCKER_HUB_DOMAIN;
 }
 
 /**

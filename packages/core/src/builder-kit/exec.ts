@@ -1,6 +1,7 @@
-// The one way this package starts processes: an argv array (never a shell string), extra environment
-// variables, an AbortSignal that kills the process, and output delivered line by line. Tests replace it to
-// check argv without Docker (the `exec` option).
+// The one way a builder starts processes: an argv array (never a shell string), extra environment
+// variables, an AbortSignal that stops the process, and output delivered line by line as it arrives.
+// Builders take an `Exec` option defaulting to `execProcess`, so that their tests can pass a fake and check
+// every argv without the engine installed.
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 
@@ -13,13 +14,20 @@ export interface ExecRequest {
   signal?: AbortSignal;
   /** Each line of output, as it arrives. */
   onLine?: (line: string, stream: "stdout" | "stderr") => void;
+  /**
+   * Also keep the whole standard error in the result (`stderr`), for commands whose answer is there (e.g.
+   * `buildah inspect`: "image not known"). Off by default: a build writes its whole log to stderr.
+   */
+  captureStderr?: boolean;
 }
 
 export interface ExecResult {
   /** Undefined when the process did not start or was killed by a signal. */
   exitCode: number | undefined;
-  /** The whole standard output (the commands whose output is parsed print little there). */
+  /** The whole standard output. */
   stdout: string;
+  /** The whole standard error, when the request set `captureStderr`. */
+  stderr?: string;
   /** The process was stopped because the signal aborted. */
   canceled: boolean;
   /** Why the process could not start (e.g. "spawn docker ENOENT"). */
@@ -41,8 +49,11 @@ async function pump(
   }
 }
 
-/** The default Exec: execa, imported on first use. */
-export const execaExec: Exec = async ({ file, args, env, signal, onLine }) => {
+/**
+ * The default Exec: execa, imported on first use (most CLI commands start no process; cold start). A failing
+ * command is a result to read (`reject: false`), not an exception; stdin is closed.
+ */
+export const execProcess: Exec = async ({ file, args, env, signal, onLine, captureStderr }) => {
   const { execa } = await import("execa");
   const subprocess = execa(file, [...args], {
     env,
@@ -54,15 +65,17 @@ export const execaExec: Exec = async ({ file, args, env, signal, onLine }) => {
     ...(signal ? { cancelSignal: signal } : {}),
   });
   const stdout: string[] = [];
+  const stderr: string[] | undefined = captureStderr ? [] : undefined;
   const [result] = await Promise.all([
     subprocess,
     pump(subprocess.stdout, "stdout", onLine, stdout),
-    pump(subprocess.stderr, "stderr", onLine, undefined),
+    pump(subprocess.stderr, "stderr", onLine, stderr),
   ]);
   const started = result.exitCode !== undefined || result.signal !== undefined || result.isCanceled;
   return {
     exitCode: result.exitCode,
     stdout: stdout.join("\n"),
+    ...(stderr === undefined ? {} : { stderr: stderr.join("\n") }),
     canceled: result.isCanceled,
     ...(started ? {} : { startError: result.originalMessage || result.shortMessage }),
   };

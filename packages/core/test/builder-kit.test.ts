@@ -1,0 +1,313 @@
+// The builder kit with real processes and files: the exec seam (argv, env, lines, stderr on request, start
+// errors, abort), the temporary docker config (modes, contents, links, removal) and the redaction helpers.
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
+import { resolveCredentials, writeDockerConfig } from "../src/builder-kit/docker-config.ts";
+import { execProcess } from "../src/builder-kit/exec.ts";
+import { createRedactor, credentialSecrets, fileSecrets } from "../src/builder-kit/redact.ts";
+import type { CredentialResolver, RegistryCredentials } from "../src/plugins/types.ts";
+
+const node = process.execPath;
+const b64 = (text: string) => Buffer.from(text).toString("base64");
+
+const root = realpathSync(mkdtempSync(path.join(tmpdir(), "builder-kit-test-")));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+afterEach(() => vi.unstubAllEnvs());
+
+/** A new folder holding `files` (relative path → content). */
+function folder(files: Record<string, string> = {}): string {
+  const dir = mkdtempSync(path.join(root, "f-"));
+  for (const [rel, content] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    writeFileSync(path.join(dir, rel), content);
+  }
+  return dir;
+}
+
+/** Whether a process with this pid still exists. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs `script` (which prints its pid first) and aborts on that line; what execProcess returned, and when. */
+async function abortOnFirstLine(script: string) {
+  const controller = new AbortController();
+  let pid = 0;
+  const started = performance.now();
+  const result = await execProcess({
+    file: node,
+    args: ["-e", `console.log(process.pid); ${script}`],
+    signal: controller.signal,
+    onLine: (line) => {
+      pid = Number(line);
+      controller.abort();
+    },
+  });
+  return { result, pid, seconds: (performance.now() - started) / 1000 };
+}
+
+describe("execProcess", () => {
+  it("streams stdout and stderr lines, returns stdout and the exit code, and adds env to the inherited one", async () => {
+    vi.stubEnv("BUILDER_KIT_INHERITED", "from-parent");
+    const lines: Array<[string, string]> = [];
+    const script =
+      "console.log('out 1'); console.error('err ' + process.env.EXTRA + ' ' + process.env.BUILDER_KIT_INHERITED);" +
+      " console.log('out 2'); process.exit(4)";
+    const result = await execProcess({
+      file: node,
+      args: ["-e", script],
+      env: { EXTRA: "value" },
+      onLine: (line, stream) => lines.push([stream, line]),
+    });
+    // stderr is not kept unless asked for: a build writes its whole log there.
+    expect(result).toEqual({ exitCode: 4, stdout: "out 1\nout 2", canceled: false });
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        ["stdout", "out 1"],
+        ["stderr", "err value from-parent"],
+        ["stdout", "out 2"],
+      ]),
+    );
+    expect(lines).toHaveLength(3);
+  });
+
+  it("keeps the whole stderr with captureStderr, and still delivers its lines", async () => {
+    const lines: string[] = [];
+    const result = await execProcess({
+      file: node,
+      args: ["-e", "console.error('Error: image not known'); console.error('second'); process.exit(125)"],
+      captureStderr: true,
+      onLine: (line) => lines.push(line),
+    });
+    expect(result).toEqual({
+      exitCode: 125,
+      stdout: "",
+      stderr: "Error: image not known\nsecond",
+      canceled: false,
+    });
+    expect(lines).toEqual(["Error: image not known", "second"]);
+  });
+
+  it("passes argv as is: no shell parses it", async () => {
+    const word = `$(id) "quoted" 'single' ; echo injected \`uname\` > /tmp/x`;
+    const result = await execProcess({ file: node, args: ["-e", "console.log(process.argv[1])", word] });
+    expect(result.stdout).toBe(word);
+  });
+
+  it("closes stdin: a program that reads it sees its end at once", async () => {
+    const result = await execProcess({
+      file: node,
+      args: [
+        "-e",
+        "let n = 0; process.stdin.on('data', (d) => (n += d.length)).on('end', () => console.log(n))",
+      ],
+    });
+    expect(result).toMatchObject({ exitCode: 0, stdout: "0" });
+  });
+
+  it("says why a program cannot start", async () => {
+    const result = await execProcess({ file: "/nonexistent/docker", args: ["version"] });
+    expect(result).toMatchObject({
+      exitCode: undefined,
+      canceled: false,
+      startError: expect.stringContaining("ENOENT"),
+    });
+  });
+
+  it("stops the process when the signal aborts: it is gone when the promise settles", async () => {
+    const { result, pid, seconds } = await abortOnFirstLine("setTimeout(() => {}, 60_000)");
+    expect(result).toMatchObject({ canceled: true, exitCode: undefined });
+    expect(seconds).toBeLessThan(5);
+    expect(pid).toBeGreaterThan(0);
+    expect(alive(pid)).toBe(false);
+  });
+
+  it("kills a process that ignores SIGTERM 5 s later", async () => {
+    const { result, pid, seconds } = await abortOnFirstLine(
+      "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)",
+    );
+    expect(result).toMatchObject({ canceled: true, exitCode: undefined });
+    expect(seconds).toBeGreaterThanOrEqual(4.5);
+    expect(seconds).toBeLessThan(15);
+    expect(pid).toBeGreaterThan(0);
+    expect(alive(pid)).toBe(false);
+  }, 20_000);
+});
+
+describe("resolveCredentials", () => {
+  it("asks the auth chain about each host once, with the signal, and keeps those it has credentials for", async () => {
+    const asked: Array<[string, AbortSignal | undefined]> = [];
+    const known: Record<string, RegistryCredentials> = {
+      "ghcr.io": { kind: "identity-token", identityToken: "tok" },
+    };
+    const resolver: CredentialResolver = {
+      resolve: async (host, options) => {
+        asked.push([host, options?.signal]);
+        return known[host];
+      },
+    };
+    const signal = new AbortController().signal;
+    const found = await resolveCredentials(resolver, ["ghcr.io", "docker.io", "ghcr.io"], signal);
+    expect(asked).toEqual([
+      ["ghcr.io", signal],
+      ["docker.io", signal],
+    ]);
+    expect([...found]).toEqual([["ghcr.io", known["ghcr.io"]]]);
+  });
+});
+
+describe("writeDockerConfig", () => {
+  const canary = "pw-canary-0123456789";
+  const credentials = new Map<string, RegistryCredentials>([
+    ["localhost:5000", { kind: "basic", username: "u", password: canary }],
+    ["docker.io", { kind: "identity-token", identityToken: `token-${canary}` }],
+  ]);
+  const auths = {
+    "localhost:5000": { auth: b64(`u:${canary}`) },
+    "https://index.docker.io/v1/": { identitytoken: `token-${canary}` },
+  };
+
+  it("writes config.json (0600) in a new 0700 folder: the base's other keys, the auths, links to its folders", async () => {
+    const base = folder({
+      "config.json": JSON.stringify({
+        auths: { "old.example": { auth: b64("old:old") } },
+        credsStore: "desktop",
+        credHelpers: { "x.example": "ecr-login" },
+        proxies: { default: { httpProxy: "http://proxy.example:3128" } },
+        currentContext: "remote",
+      }),
+      "cli-plugins/docker-buildx": "#!/bin/sh\n",
+      "buildx/instances/b": "{}",
+      contexts: "not a folder: not linked",
+    });
+    const config = await writeDockerConfig(credentials, { base });
+
+    expect(config.file).toBe(path.join(config.dir, "config.json"));
+    expect(statSync(config.dir).mode & 0o777).toBe(0o700);
+    expect(statSync(config.file).mode & 0o777).toBe(0o600);
+    // credsStore and credHelpers would be asked before `auths`: left out, like the base's own auths.
+    expect(JSON.parse(readFileSync(config.file, "utf8"))).toEqual({
+      proxies: { default: { httpProxy: "http://proxy.example:3128" } },
+      currentContext: "remote",
+      auths,
+    });
+    expect(readdirSync(config.dir).sort()).toEqual(["buildx", "cli-plugins", "config.json"]);
+    for (const name of ["buildx", "cli-plugins"]) {
+      expect(lstatSync(path.join(config.dir, name)).isSymbolicLink()).toBe(true);
+      expect(readlinkSync(path.join(config.dir, name))).toBe(path.join(base, name));
+    }
+    // The base is read, never written.
+    expect(JSON.parse(readFileSync(path.join(base, "config.json"), "utf8")).auths).toEqual({
+      "old.example": { auth: b64("old:old") },
+    });
+
+    await config.remove();
+    expect(existsSync(config.dir)).toBe(false);
+    expect(existsSync(path.join(base, "cli-plugins/docker-buildx"))).toBe(true);
+  });
+
+  it("takes the base from $DOCKER_CONFIG by default, and works without one or with a broken one", async () => {
+    vi.stubEnv("DOCKER_CONFIG", folder({ "config.json": JSON.stringify({ detachKeys: "ctrl-x" }) }));
+    const fromEnv = await writeDockerConfig(credentials);
+    expect(JSON.parse(readFileSync(fromEnv.file, "utf8"))).toEqual({ detachKeys: "ctrl-x", auths });
+    await fromEnv.remove();
+
+    for (const base of [
+      folder(),
+      folder({ "config.json": "{ not json" }),
+      folder({ "config.json": "[1]" }),
+    ]) {
+      const config = await writeDockerConfig(credentials, { base });
+      expect(JSON.parse(readFileSync(config.file, "utf8"))).toEqual({ auths });
+      await config.remove();
+    }
+  });
+
+  it("with base: false, writes an auth file with only `auths` (what buildah --authfile reads)", async () => {
+    vi.stubEnv(
+      "DOCKER_CONFIG",
+      folder({ "config.json": JSON.stringify({ proxies: {} }), "cli-plugins/x": "" }),
+    );
+    const config = await writeDockerConfig(
+      new Map<string, RegistryCredentials>([
+        ["ghcr.io", { kind: "identity-token", identityToken: "tok-en-123" }],
+        ["index.docker.io", { kind: "basic", username: "hub", password: "hub-pass" }],
+      ]),
+      { base: false },
+    );
+    expect(readdirSync(config.dir)).toEqual(["config.json"]);
+    expect(statSync(config.file).mode & 0o777).toBe(0o600);
+    expect(readFileSync(config.file, "utf8")).toBe(
+      `${JSON.stringify(
+        {
+          auths: {
+            "ghcr.io": { identitytoken: "tok-en-123" },
+            "https://index.docker.io/v1/": { auth: b64("hub:hub-pass") },
+          },
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    await config.remove();
+    await config.remove(); // twice is fine: a `finally` may run after an earlier clean-up
+    expect(existsSync(config.dir)).toBe(false);
+  });
+});
+
+describe("redaction", () => {
+  it("createRedactor masks each secret and its base64 form, longest first, and ignores secrets too short to mean anything", () => {
+    const redact = createRedactor(["s3cret-token", "u:s3cret-token", "ab"]);
+    expect(redact(`a s3cret-token b ${b64("u:s3cret-token")} c ab`)).toBe("a *** b *** c ab");
+    expect(redact(`twice s3cret-token s3cret-token`)).toBe("twice *** ***");
+    expect(createRedactor([])("nothing to mask")).toBe("nothing to mask");
+  });
+
+  it("credentialSecrets lists passwords, user:password pairs and identity tokens", () => {
+    expect(
+      credentialSecrets([
+        { kind: "basic", username: "u", password: "pw-1" },
+        { kind: "identity-token", identityToken: "tok-2" },
+      ]),
+    ).toEqual(["pw-1", "u:pw-1", "tok-2"]);
+  });
+
+  it("fileSecrets lists each file's content and each line long enough to mean something", async () => {
+    const dir = folder({
+      netrc: "machine 127.0.0.1\n  login u\n  password s3cr3t-value\n",
+      "pip.conf": "[global]\nindex-url = https://u:tok@index.example/simple\n",
+    });
+    const secrets = await fileSecrets([path.join(dir, "netrc"), path.join(dir, "pip.conf")]);
+    expect(secrets).toEqual([
+      "machine 127.0.0.1\n  login u\n  password s3cr3t-value",
+      "machine 127.0.0.1",
+      "login u",
+      "password s3cr3t-value",
+      "[global]\nindex-url = https://u:tok@index.example/simple",
+      "[global]",
+      "index-url = https://u:tok@index.example/simple",
+    ]);
+    const redact = createRedactor(secrets);
+    expect(redact("echo: password s3cr3t-value")).toBe("echo: ***");
+    await expect(fileSecrets([path.join(dir, "missing")])).rejects.toMatchObject({ code: "ENOENT" });
+  });
+});
