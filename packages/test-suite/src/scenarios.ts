@@ -264,7 +264,10 @@ export async function abortBeforeStartScenario(context: ScenarioContext): Promis
 
 /** abort.during-build: aborting `afterMs` into a build rejects it with BuildCancelledError, unpushed. */
 export async function abortDuringBuildScenario(context: ScenarioContext, afterMs: number): Promise<string[]> {
-  const built = await request(context, {}, { push: pushes(context) });
+  // A step no cache can hold (a fresh value) that outlasts the abort: an engine with warm layers would
+  // otherwise finish the whole build before afterMs.
+  const slow = { commands: [`echo ${randomBytes(8).toString("hex")} && sleep ${Math.ceil(afterMs / 100)}`] };
+  const built = await request(context, slow, { push: pushes(context) });
   const controller = new AbortController();
   const timer = setTimeout(() => {
     controller.abort(new Error(`aborted by the conformance suite after ${afterMs} ms`));

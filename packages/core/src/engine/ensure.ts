@@ -73,6 +73,9 @@ export interface EnsureResult {
   records: ImageRecord[];
 }
 
+/** How to get flytekit's behaviour back when the registry cannot answer. */
+const ASSUME = "Or set FLYTE_IMG_FAST_FAIL=false to assume the image exists (flytekit's behaviour).";
+
 const noCredentials: CredentialResolver = { resolve: async () => undefined };
 
 /** Makes every spec's image exist; returns their names and a record per image. */
@@ -157,8 +160,8 @@ class Engine {
           {
             hint:
               provider === "oci"
-                ? `No credentials were found for ${registry}: log in (docker login ${registry}) or name an auth provider for it in imagespec.config.`
-                : `The credentials from ${provider} were refused: check what they may access on ${registry}.`,
+                ? `No credentials were found for ${registry}: log in (docker login ${registry}) or name an auth provider for it in imagespec.config. ${ASSUME}`
+                : `The credentials from ${provider} were refused: check what they may access on ${registry}. ${ASSUME}`,
           },
         );
       }
@@ -167,7 +170,7 @@ class Engine {
           spec.registry || "local image store",
           `cannot tell whether ${imageName} exists: ${answer.reason}`,
           {
-            hint: "Fix access to the registry, or set FLYTE_IMG_FAST_FAIL=false to assume the image exists (flytekit's behaviour).",
+            hint: `Fix access to the registry. ${ASSUME}`,
           },
         );
       }

@@ -2,6 +2,7 @@
 // or a file path. Packages resolve from the given folders in order (the user's project first, then the CLI's
 // own installation), are imported with `import()`, and must export a plugin or a factory as `default`.
 // Nothing is scanned and nothing registers itself on import.
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -53,13 +54,26 @@ export function resolvePluginModule(
   const [first] = fromDirs;
   if (isPath(specifier)) return path.resolve(first ?? process.cwd(), specifier);
   for (const dir of fromDirs) {
+    // Only node_modules folders from `dir` upwards: require's global folders (NODE_PATH, which pnpm's bin
+    // shims set to its whole store) would find packages the project never installed.
+    const installed = installedIn(specifier, dir);
+    if (installed === undefined) continue;
     try {
-      return createRequire(path.join(dir, "noop.js")).resolve(specifier);
+      return createRequire(path.join(installed, "noop.js")).resolve(specifier);
     } catch {
-      // not installed there: try the next folder
+      // a folder without a loadable entry point: try the next one
     }
   }
   throw new PluginNotInstalledError(kind, requested, specifier);
+}
+
+/** The `node_modules` folder, from `dir` upwards, that holds package `name`. */
+function installedIn(name: string, dir: string): string | undefined {
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    const modules = path.join(at, "node_modules");
+    if (existsSync(path.join(modules, name, "package.json"))) return modules;
+    if (path.dirname(at) === at) return undefined;
+  }
 }
 
 /** Imports a plugin module and returns its plugin (calling a factory with `options`). */

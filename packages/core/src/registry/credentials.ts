@@ -22,7 +22,7 @@ export interface CredentialResolverOptions {
 /** How long a credential helper may take (ecr-login and gcloud call their cloud). */
 const HELPER_TIMEOUT_MS = 30_000;
 /** Credentials are renewed this long before they expire. */
-const EXPIRY_MARGIN_MS = 30_000;
+const EXPIRY_MARGIN_MS = 5 * 60_000;
 /** docker-credential-helpers' username meaning "Secret is an identity token" (docker/cli native_store.go). */
 const TOKEN_USERNAME = "<token>";
 
