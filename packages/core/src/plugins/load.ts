@@ -2,7 +2,7 @@
 // or a file path. Packages resolve from the given folders in order (the user's project first, then the CLI's
 // own installation), are imported with `import()`, and must export a plugin or a factory as `default`.
 // Nothing is scanned and nothing registers itself on import.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -54,12 +54,13 @@ export function resolvePluginModule(
   const [first] = fromDirs;
   if (isPath(specifier)) return path.resolve(first ?? process.cwd(), specifier);
   for (const dir of fromDirs) {
-    // Only node_modules folders from `dir` upwards: require's global folders (NODE_PATH, which pnpm's bin
-    // shims set to its whole store) would find packages the project never installed.
-    const installed = installedIn(specifier, dir);
-    if (installed === undefined) continue;
+    // Only node_modules folders from `dir` upwards (or the package itself, by its own name): require's global
+    // folders (NODE_PATH, which pnpm's bin shims set to its whole store) would find packages the project
+    // never installed.
+    const from = installedFrom(specifier, dir);
+    if (from === undefined) continue;
     try {
-      return createRequire(path.join(installed, "noop.js")).resolve(specifier);
+      return createRequire(path.join(from, "noop.js")).resolve(specifier);
     } catch {
       // a folder without a loadable entry point: try the next one
     }
@@ -67,12 +68,21 @@ export function resolvePluginModule(
   throw new PluginNotInstalledError(kind, requested, specifier);
 }
 
-/** The `node_modules` folder, from `dir` upwards, that holds package `name`. */
-function installedIn(name: string, dir: string): string | undefined {
+/** The folder, from `dir` upwards, whose node_modules holds package `name` or which is that package. */
+function installedFrom(name: string, dir: string): string | undefined {
   for (let at = path.resolve(dir); ; at = path.dirname(at)) {
-    const modules = path.join(at, "node_modules");
-    if (existsSync(path.join(modules, name, "package.json"))) return modules;
+    if (existsSync(path.join(at, "node_modules", name, "package.json"))) return at;
+    if (packageName(at) === name) return at;
     if (path.dirname(at) === at) return undefined;
+  }
+}
+
+function packageName(dir: string): string | undefined {
+  try {
+    const { name } = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as { name?: unknown };
+    return typeof name === "string" ? name : undefined;
+  } catch {
+    return undefined; // no package.json here (or not JSON)
   }
 }
 
