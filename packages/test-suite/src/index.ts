@@ -8,6 +8,11 @@ export {
   registryAuthConformance,
 } from "./auth-conformance.ts";
 export {
+  type AuthIntegrationTarget,
+  type RegistryAuthIntegrationOptions,
+  registryAuthIntegration,
+} from "./auth-integration.ts";
+export {
   type CapabilityExpectation,
   type Captured,
   checkBuilt,
@@ -24,13 +29,19 @@ export {
 export { builderConformance } from "./conformance.ts";
 export { createStaticCredentials, type StaticCredentials } from "./credentials.ts";
 export {
+  findRegistryBinary,
+  type LocalRegistry,
+  type LocalRegistryAuth,
+  type LocalRegistryOptions,
+  startLocalRegistry,
+} from "./local-registry.ts";
+export {
   BUILDER_NAME_PATTERN,
   createMemoryBuilder,
   type MemoryBuilder,
   type MemoryBuilderOptions,
   MemoryBuilderOptionsSchema,
   type MemoryPush,
-  registryHost,
 } from "./memory-builder.ts";
 export { runBuild } from "./scenarios.ts";
 export {
