@@ -1,0 +1,139 @@
+// The ecr provider's options (the second element of ["ecr", { ... }] in imagespec.config), checked by one zod
+// schema. A bad option is a SpecValidationError on `ecr.<option>` whose message never quotes the value, so a
+// misplaced secret key does not end up in an error.
+import type { ECRClient, ECRClientConfig } from "@aws-sdk/client-ecr";
+import { SpecValidationError } from "@imagespec/core";
+import * as z from "zod";
+import type { CustomHost } from "./hosts.ts";
+
+/** AWS credentials as the SDK takes them: an identity, or a provider (function) returning one. */
+export type AwsCredentials = NonNullable<ECRClientConfig["credentials"]>;
+
+/**
+ * Makes the ECR client for one region. It is given the config the provider would use (region, FIPS and
+ * dual-stack from the host, `credentials`, `profile`, `maxAttempts: 1`); spread it and add what you need, e.g.
+ * `(config) => new ECRClient({ ...config, endpoint: "https://vpce-….ecr.us-east-1.vpce.amazonaws.com" })`.
+ */
+export type EcrClientFactory = (config: ECRClientConfig) => ECRClient;
+
+const REGION = /^[a-z]{2,}(?:-[a-z]+)+-\d{1,2}$/;
+const ACCOUNT_ID = /^\d{12}$/;
+const HOST =
+  /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:]+\])(?::\d{1,5})?$/i;
+
+const region = z.string().regex(REGION, "must be an AWS region such as us-east-1");
+
+const isCredentials = (value: unknown): value is AwsCredentials => {
+  if (typeof value === "function") return true;
+  const identity = value as { accessKeyId?: unknown; secretAccessKey?: unknown } | null;
+  return (
+    typeof identity === "object" &&
+    identity !== null &&
+    typeof identity.accessKeyId === "string" &&
+    typeof identity.secretAccessKey === "string"
+  );
+};
+
+const isClientOption = (value: unknown): value is ECRClient | EcrClientFactory =>
+  typeof value === "function" ||
+  (typeof value === "object" && value !== null && typeof (value as { send?: unknown }).send === "function");
+
+export const EcrHostSchema = z.strictObject({
+  /** The region whose ECR API serves this registry. Default: the provider's `region`. */
+  region: region.optional(),
+  /** The registry's 12-digit AWS account id. Default: the account of the credentials in use. */
+  registryId: z.string().regex(ACCOUNT_ID, "must be a 12-digit AWS account id").optional(),
+});
+
+export const EcrAuthOptionsSchema = z
+  .strictObject({
+    /**
+     * The region of `hosts` entries that name none. ECR's own host names carry their region, and it is
+     * always theirs that is used: a token is valid only in the region that issued it.
+     */
+    region: region.optional(),
+    /** AWS credentials (an identity or a provider function). Default: the SDK's default chain. */
+    credentials: z
+      .custom<AwsCredentials>(isCredentials, {
+        error: "must be AWS credentials ({ accessKeyId, secretAccessKey }) or a function returning them",
+      })
+      .optional(),
+    /** A profile of ~/.aws/config and ~/.aws/credentials, for the SDK's default chain (as AWS_PROFILE). */
+    profile: z.string().min(1).optional(),
+    /** An ECRClient used for every registry, or a factory making one per region (tests, custom endpoints). */
+    client: z
+      .custom<ECRClient | EcrClientFactory>(isClientOption, {
+        error: "must be an ECRClient or a function (config) => ECRClient",
+      })
+      .optional(),
+    /** Create a missing repository (CreateRepository) before a push. Default false. */
+    createRepositories: z.boolean().default(false),
+    /** Tag mutability of the repositories it creates. Default: ECR's (MUTABLE). */
+    imageTagMutability: z.enum(["MUTABLE", "IMMUTABLE"]).optional(),
+    /** Scan on push for the repositories it creates. Default: ECR's (off). */
+    scanOnPush: z.boolean().optional(),
+    /** Further registry hosts served by this provider (a proxy or DNS name in front of ECR): `host[:port]`. */
+    hosts: z
+      .record(z.string().regex(HOST, "must be host[:port], e.g. registry.example.com"), EcrHostSchema)
+      .optional(),
+  })
+  .superRefine((options, ctx) => {
+    for (const [host, entry] of Object.entries(options.hosts ?? {})) {
+      if (entry.region === undefined && options.region === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["hosts", host, "region"],
+          message: "is required (or set the provider's region)",
+        });
+      }
+    }
+    if (!options.createRepositories) {
+      for (const key of ["imageTagMutability", "scanOnPush"] as const) {
+        if (options[key] !== undefined) {
+          ctx.addIssue({
+            code: "custom",
+            path: [key],
+            message: "applies only to repositories the provider creates: set createRepositories: true",
+          });
+        }
+      }
+    }
+  });
+
+/** The options as written in a config or passed to `createEcrAuth`. */
+export type EcrAuthOptions = z.input<typeof EcrAuthOptionsSchema>;
+
+/** The options after validation and defaults, with every `hosts` entry's region filled in. */
+export type EcrAuthSettings = Omit<z.output<typeof EcrAuthOptionsSchema>, "hosts"> & {
+  hosts: Record<string, CustomHost>;
+};
+
+/** Validates options; a bad one is a SpecValidationError on `ecr.<option>`. */
+export function parseOptions(options: unknown): EcrAuthSettings {
+  const parsed = EcrAuthOptionsSchema.safeParse(options ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path =
+      issue?.code === "unrecognized_keys" ? [...issue.path, ...issue.keys.slice(0, 1)] : issue?.path;
+    // a bad `hosts` key: the key's own issue says what is wrong with it
+    const message = issue?.code === "invalid_key" ? issue.issues[0]?.message : issue?.message;
+    throw new SpecValidationError(`ecr${formatPath(path ?? [])}`, message ?? "invalid option", {
+      hint: "See the options of the ecr auth provider in docs/auth/ecr.md.",
+    });
+  }
+  const { hosts = {}, ...rest } = parsed.data;
+  const filled: Record<string, CustomHost> = {};
+  for (const [host, entry] of Object.entries(hosts)) {
+    filled[host] = { region: entry.region ?? (rest.region as string), registryId: entry.registryId };
+  }
+  return { ...rest, hosts: filled };
+}
+
+/** `["hosts", "127.0.0.1:5000", "region"]` → `.hosts["127.0.0.1:5000"].region`. */
+function formatPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((key) =>
+      typeof key === "string" && /^[A-Za-z_]\w*$/.test(key) ? `.${key}` : `[${JSON.stringify(String(key))}]`,
+    )
+    .join("");
+}
