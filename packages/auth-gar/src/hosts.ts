@@ -1,0 +1,99 @@
+// Which registry hosts are Artifact Registry's, and which Artifact Registry resource an image on them is
+// (registries_and_builders.md §3.1, §3.3):
+//   LOCATION-docker.pkg.dev/PROJECT/REPOSITORY/IMAGE[/...]  → projects/PROJECT/locations/LOCATION/repositories/REPOSITORY
+//   gcr.io/PROJECT/IMAGE[/...]       → location us,     repository "gcr.io"
+//   us.gcr.io / eu.gcr.io / asia.gcr.io → us / europe / asia, repository named after the host
+// Container Registry is shut down; gcr.io hosts are served by Artifact Registry "gcr.io repositories" with those
+// names (cloud.google.com/artifact-registry/docs/transition/setup-gcr-repo). The package is the image path
+// below the repository with every `/` escaped as %2F. A domain-scoped project (`example.com:proj`) is written
+// `example.com/proj` in image paths: a first component with a dot is joined with the next one.
+import type { ImageReference } from "@imagespec/core";
+import type { GarHost } from "./options.ts";
+
+const PKG_DEV = /^([a-z0-9]+(?:-[a-z0-9]+)*)-docker\.pkg\.dev$/;
+
+/** gcr.io hosts and the Artifact Registry location of their gcr.io repository. */
+export const GCR_LOCATIONS: Readonly<Record<string, string>> = {
+  "gcr.io": "us",
+  "us.gcr.io": "us",
+  "eu.gcr.io": "europe",
+  "asia.gcr.io": "asia",
+};
+
+/** An Artifact Registry repository. */
+export interface GarRepository {
+  project: string;
+  location: string;
+  repository: string;
+  /** A gcr.io repository (never created by this provider). */
+  gcr: boolean;
+}
+
+/** An image in an Artifact Registry repository. */
+export interface GarImage extends GarRepository {
+  /** The image path below the repository, unescaped (`team/app`). */
+  image: string;
+}
+
+/** The repository's resource name: `projects/P/locations/L/repositories/R`. */
+export function repositoryName(r: GarRepository): string {
+  return `projects/${r.project}/locations/${r.location}/repositories/${r.repository}`;
+}
+
+/** The package's resource name; the image path's `/` are escaped as %2F (as Artifact Registry requires). */
+export function packageName(i: GarImage): string {
+  return `${repositoryName(i)}/packages/${encodeURIComponent(i.image)}`;
+}
+
+/** `host[:port]` of a registry address, lower-cased (a scheme or a path is dropped). */
+export function normalizeHost(registry: string): string {
+  return (registry.replace(/^[a-z][a-z0-9+.-]*:\/\//i, "").split("/")[0] ?? "").toLowerCase();
+}
+
+export class HostMatcher {
+  /** Extra hosts → their location (undefined: credentials only, no API mapping). */
+  readonly #extra = new Map<string, string | undefined>();
+
+  constructor(hosts: readonly GarHost[] = []) {
+    for (const h of hosts) {
+      if (typeof h === "string") this.#extra.set(normalizeHost(h), undefined);
+      else this.#extra.set(normalizeHost(h.host), h.location);
+    }
+  }
+
+  matches(registry: string): boolean {
+    const host = normalizeHost(registry);
+    return PKG_DEV.test(host) || host in GCR_LOCATIONS || this.#extra.has(host);
+  }
+
+  /** The Artifact Registry image an image reference names, or why there is none. */
+  locate(ref: ImageReference): GarImage | { problem: string } {
+    const host = normalizeHost(ref.domain);
+    const parts = ref.repository.split("/");
+    if (parts[0]?.includes(".") && parts.length > 1) {
+      // domain-scoped project: example.com/proj → example.com:proj
+      parts.splice(0, 2, `${parts[0]}:${parts[1]}`);
+    }
+    const gcrLocation = GCR_LOCATIONS[host];
+    if (gcrLocation !== undefined) {
+      const [project, ...image] = parts;
+      if (!project || image.length === 0) {
+        return { problem: `${ref.canonical} is not ${host}/PROJECT/IMAGE` };
+      }
+      return { project, location: gcrLocation, repository: host, gcr: true, image: image.join("/") };
+    }
+    const location = PKG_DEV.exec(host)?.[1] ?? this.#extra.get(host);
+    if (location === undefined) {
+      return {
+        problem: this.#extra.has(host)
+          ? `${host} is an extra host without a location, so its images cannot be mapped to Artifact Registry repositories (give it as { host, location })`
+          : `${host} is not an Artifact Registry host`,
+      };
+    }
+    const [project, repository, ...image] = parts;
+    if (!project || !repository || image.length === 0) {
+      return { problem: `${ref.canonical} is not ${host}/PROJECT/REPOSITORY/IMAGE` };
+    }
+    return { project, location, repository, gcr: false, image: image.join("/") };
+  }
+}
