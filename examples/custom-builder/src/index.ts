@@ -16,6 +16,7 @@ import {
   BuildFailedError,
   type BuildRequest,
   type BuildResult,
+  cancellable,
   createRedactor,
   credentialSecrets,
   type Exec,
@@ -122,13 +123,8 @@ export function createBuildahBuilder(options: BuildahBuilderOptions = {}): Build
 
     async build(request, context) {
       try {
-        return await buildImage(request, context);
+        return await cancellable(NAME, request, context, () => buildImage(request, context));
       } catch (error) {
-        // Whatever gave way once the signal aborted (buildah, a file write, a credential lookup): cancelled.
-        const cancelled = ImageSpecError.is(error) && error.code === "BUILD_CANCELLED";
-        if (context.signal.aborted && !cancelled) {
-          throw new BuildCancelledError(NAME, request.imageName, { cause: context.signal.reason });
-        }
         if (ImageSpecError.is(error)) throw error;
         // Never a bare Error: a file that could not be written, say, is a failed build.
         throw new BuildFailedError(

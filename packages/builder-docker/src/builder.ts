@@ -14,13 +14,13 @@ import {
   BuildFailedError,
   type BuildRequest,
   type BuildResult,
+  cancellable,
   createRedactor,
   credentialSecrets,
   type Exec,
   type ExecResult,
   execProcess,
   fileSecrets,
-  ImageSpecError,
   RegistryAuthError,
   RegistryUnavailableError,
   registryHost,
@@ -108,19 +108,7 @@ export function createDockerBuilder(options: DockerBuilderOptions = {}): DockerB
       await writeContext(await renderFor(request), dir);
     },
 
-    async build(request, context) {
-      try {
-        return await buildImage(request, context);
-      } catch (error) {
-        // Whatever gave way once the signal aborted (a process, a file write, a credential lookup), the
-        // build was cancelled.
-        const isCancel = ImageSpecError.is(error) && error.code === "BUILD_CANCELLED";
-        if (context.signal.aborted && !isCancel) {
-          throw new BuildCancelledError(NAME, request.imageName, { cause: context.signal.reason });
-        }
-        throw error;
-      }
-    },
+    build: (request, context) => cancellable(NAME, request, context, () => buildImage(request, context)),
   };
 
   async function buildImage(request: BuildRequest, context: BuildContext): Promise<BuildResult> {

@@ -14,12 +14,12 @@ import {
   BuildFailedError,
   type BuildRequest,
   type BuildResult,
+  cancellable,
   createRedactor,
   credentialSecrets,
   type Exec,
   type ExecResult,
   execProcess,
-  ImageSpecError,
   RegistryAuthError,
   RegistryUnavailableError,
   registryHost,
@@ -79,19 +79,7 @@ export function createEnvdBuilder(options: EnvdBuilderOptions = {}): Builder {
       await writeEnvdContext(await renderEnvdContext(request.spec, renderOptions(request)), dir);
     },
 
-    async build(request, context) {
-      try {
-        return await buildImage(request, context);
-      } catch (error) {
-        // Whatever gave way once the signal aborted (a process, a file write, a credential lookup), the
-        // build was cancelled.
-        const isCancel = ImageSpecError.is(error) && error.code === "BUILD_CANCELLED";
-        if (context.signal.aborted && !isCancel) {
-          throw new BuildCancelledError(NAME, request.imageName, { cause: context.signal.reason });
-        }
-        throw error;
-      }
-    },
+    build: (request, context) => cancellable(NAME, request, context, () => buildImage(request, context)),
   };
 
   /** `envd version`, parsed; envd older than 0.3.39 (or none) is a BuildFailedError. */

@@ -1,3 +1,4 @@
+export { cancellable } from "./builder-kit/cancel.ts";
 export {
   type DockerConfigOptions,
   resolveCredentials,

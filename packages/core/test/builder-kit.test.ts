@@ -16,9 +16,11 @@ import {
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
+import { cancellable } from "../src/builder-kit/cancel.ts";
 import { resolveCredentials, writeDockerConfig } from "../src/builder-kit/docker-config.ts";
 import { execProcess } from "../src/builder-kit/exec.ts";
 import { createRedactor, credentialSecrets, fileSecrets } from "../src/builder-kit/redact.ts";
+import { BuildCancelledError } from "../src/errors.ts";
 import type { CredentialResolver, RegistryCredentials } from "../src/plugins/types.ts";
 
 const node = process.execPath;
@@ -49,13 +51,14 @@ function alive(pid: number): boolean {
 }
 
 /** Runs `script` (which prints its pid first) and aborts on that line; what execProcess returned, and when. */
+/** Runs `script` in node, then prints the pid (so a signal handler the script installs is in place first). */
 async function abortOnFirstLine(script: string) {
   const controller = new AbortController();
   let pid = 0;
   const started = performance.now();
   const result = await execProcess({
     file: node,
-    args: ["-e", `console.log(process.pid); ${script}`],
+    args: ["-e", `${script}; console.log(process.pid);`],
     signal: controller.signal,
     onLine: (line) => {
       pid = Number(line);
@@ -309,5 +312,27 @@ describe("redaction", () => {
     const redact = createRedactor(secrets);
     expect(redact("echo: password s3cr3t-value")).toBe("echo: ***");
     await expect(fileSecrets([path.join(dir, "missing")])).rejects.toMatchObject({ code: "ENOENT" });
+  });
+});
+
+describe("cancellable", () => {
+  const request = { imageName: "localhost:5000/app:v1" };
+  it("turns any failure after the abort into a BuildCancelledError, and leaves other failures alone", async () => {
+    const controller = new AbortController();
+    const pending = cancellable("mine", request, controller, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      throw new Error("EPIPE: the process went away");
+    });
+    controller.abort(new Error("user pressed Ctrl-C"));
+    const error = await pending.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BuildCancelledError);
+    expect(error).toMatchObject({ code: "BUILD_CANCELLED", builder: "mine" });
+    const plain = new Error("disk full");
+    await expect(
+      cancellable("mine", request, new AbortController(), async () => {
+        throw plain;
+      }),
+    ).rejects.toBe(plain);
+    expect(await cancellable("mine", request, new AbortController(), async () => 42)).toBe(42);
   });
 });
