@@ -29,3 +29,4 @@ export default async function dockerBuilder(options?: DockerBuilderOptions): Pro
   await builder.detect();
   return builder;
 }
+export { type PackedContext, packDirectory, packDockerContext } from "./pack.ts";
