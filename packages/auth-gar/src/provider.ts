@@ -5,6 +5,7 @@
 // `util.inspect(provider)` shows its name, and errors carry redacted one-line messages, never the library
 // errors (their `config` holds the request with its bearer token).
 import {
+  abortable,
   type CredentialCache,
   createCredentialCache,
   type ExistenceAnswer,
@@ -51,8 +52,6 @@ class TransientFailure extends Error {
     this.failure = failure;
   }
 }
-
-type Abortable<T> = Promise<T> & { cancel?: () => void };
 
 export class GarAuthProvider implements RegistryAuthProvider {
   readonly specificationVersion = "v1" as const;
@@ -427,26 +426,4 @@ function digestOfTag(tag: unknown): string | undefined {
   if (at < 0) return undefined;
   const digest = decodeURIComponent(version.slice(at + "/versions/".length));
   return /^sha(256|384|512):[a-f0-9]+$/.test(digest) ? digest : undefined;
-}
-
-function abortable<T>(promise: Abortable<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  signal.throwIfAborted();
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => {
-      promise.cancel?.();
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
 }

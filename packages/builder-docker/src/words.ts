@@ -10,10 +10,8 @@
 //   would end the Dockerfile line) or `<<` (a heredoc marker for newer Dockerfile frontends).
 // - Free text (commands, entrypoint): JSON arrays in exec form, where newlines and quotes are JSON escapes.
 // - Paths (source tree, copy entries): never written; the files are staged under fixed context folders.
-import { SpecValidationError } from "@imagespec/core";
+import { SpecValidationError, shellQuote } from "@imagespec/core";
 
-/** Characters a POSIX shell and the Dockerfile frontend both leave alone in an unquoted word. */
-const INERT = /^[A-Za-z0-9_@%+=:,./-]+$/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
@@ -43,8 +41,7 @@ function assertShellSafe(value: string, where: Where): void {
 /** One shell word: as is when inert, else single-quoted (`'` written as `'\''`). */
 export function shellWord(value: string, where: Where): string {
   assertShellSafe(value, where);
-  if (INERT.test(value)) return value;
-  return `'${value.replaceAll("'", `'\\''`)}'`;
+  return shellQuote(value);
 }
 
 /**

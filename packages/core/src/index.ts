@@ -7,6 +7,7 @@ export {
 } from "./builder-kit/docker-config.ts";
 export { type Exec, type ExecRequest, type ExecResult, execProcess } from "./builder-kit/exec.ts";
 export { createRedactor, credentialSecrets, fileSecrets } from "./builder-kit/redact.ts";
+export { shellQuote, shellWords } from "./builder-kit/shell.ts";
 export {
   CONFIG_FILES,
   defineConfig,
@@ -83,4 +84,5 @@ export {
 export { specFileJsonSchema } from "./spec/json-schema.ts";
 export { type LoadedSpec, loadSpecFile, parseSpecText } from "./spec/load.ts";
 export { COPY_MODES, type ImageSpecInput, ImageSpecInputSchema, type SourceCopyMode } from "./spec/schema.ts";
+export { abortable, type CancellablePromise } from "./util/abortable.ts";
 export { type RetryOptions, retrying } from "./util/retry.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createCredentialCache, type RegistryCredentials, retrying } from "../src/index.ts";
+import { abortable, createCredentialCache, type RegistryCredentials, retrying } from "../src/index.ts";
 
 class Throttled extends Error {}
 
@@ -99,5 +99,22 @@ describe("retrying", () => {
     );
     controller.abort(new Error("stopped"));
     await expect(pending).rejects.toThrow("stopped");
+  });
+});
+
+describe("abortable", () => {
+  it("rejects with the signal's reason at once, cancels the work, and passes results through", async () => {
+    let cancelled = 0;
+    const never = Object.assign(new Promise<number>(() => {}), { cancel: () => void cancelled++ });
+    const controller = new AbortController();
+    const pending = abortable(never, controller.signal);
+    controller.abort(new Error("stop"));
+    await expect(pending).rejects.toThrow("stop");
+    expect(cancelled).toBe(1);
+    expect(await abortable(Promise.resolve(7), new AbortController().signal)).toBe(7);
+    await expect(abortable(Promise.reject(new Error("boom")), undefined)).rejects.toThrow("boom");
+    const late = Object.assign(Promise.reject(new Error("late failure")), { cancel: () => void cancelled++ });
+    await expect(abortable(late, AbortSignal.abort(new Error("already")))).rejects.toThrow("already");
+    expect(cancelled).toBe(2);
   });
 });
