@@ -1,0 +1,3 @@
+import requests
+
+print("cloudbuild example, requests", requests.__version__)
