@@ -4,7 +4,7 @@
 // (retrying / createCredentialCache); both at once would multiply the attempts.
 import { ECRClient, type ECRClientConfig } from "@aws-sdk/client-ecr";
 import { retrying } from "@imagespec/core";
-import { isTransient } from "./errors.ts";
+import { isTransientAwsError } from "./aws-errors.ts";
 import type { EcrRegistry } from "./hosts.ts";
 import type { EcrAuthSettings } from "./options.ts";
 
@@ -45,7 +45,7 @@ export function callEcr<T>(
   signal: AbortSignal | undefined,
   send: (options: { abortSignal: AbortSignal | undefined }) => Promise<T>,
 ): Promise<T> {
-  return retrying(() => send({ abortSignal: signal }), { isTransient, signal });
+  return retrying(() => send({ abortSignal: signal }), { isTransient: isTransientAwsError, signal });
 }
 
 /** `{ registryId }` for a request when the host names the account (else ECR assumes the caller's). */

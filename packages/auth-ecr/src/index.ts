@@ -3,6 +3,18 @@
 import type { EcrAuthOptions } from "./options.ts";
 import { createEcrAuth, type EcrAuthProvider } from "./provider.ts";
 
+export {
+  type AwsErrorExplanation,
+  awsErrorName,
+  awsHttpStatus,
+  explainAwsCredentialsError,
+  isAwsAccessDenied,
+  isExpiredAwsCredentials,
+  isInvalidAwsCredentials,
+  isMissingAwsCredentials,
+  isTransientAwsError,
+  quoteAwsError,
+} from "./aws-errors.ts";
 export { EXISTS_ACTION } from "./exists.ts";
 export { type CustomHost, type EcrRegistry, PUBLIC_HOSTS, PUBLIC_REGION, parseEcrHost } from "./hosts.ts";
 export {

@@ -10,8 +10,9 @@ import {
   type RegistryAuthProvider,
   type RegistryCredentials,
 } from "@imagespec/core";
+import { isTransientAwsError } from "./aws-errors.ts";
 import { createClientPool } from "./clients.ts";
-import { authError, isTransient, PROVIDER } from "./errors.ts";
+import { authError, PROVIDER } from "./errors.ts";
 import { describeImage } from "./exists.ts";
 import { createHostLookup, type EcrRegistry } from "./hosts.ts";
 import { type EcrAuthOptions, parseOptions } from "./options.ts";
@@ -41,14 +42,14 @@ export function createEcrAuth(options: EcrAuthOptions = {}): EcrAuthProvider {
 
   const tokens = createCredentialCache({
     refreshMarginMs: REFRESH_MARGIN_MS,
-    isTransient,
+    isTransient: isTransientAwsError,
     async fetch(host, signal) {
       const registry = privateRegistry(host) as EcrRegistry; // getCredentials asks only for these
       try {
         return await fetchToken(clientFor(registry), registry, host, signal);
       } catch (error) {
         // transient failures go back to the cache's retries; the rest are final
-        if (signal.aborted || ImageSpecError.is(error) || isTransient(error)) throw error;
+        if (signal.aborted || ImageSpecError.is(error) || isTransientAwsError(error)) throw error;
         throw authError(error, host, TOKEN_ACTION, registry);
       }
     },

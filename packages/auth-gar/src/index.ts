@@ -4,7 +4,15 @@
 import type { GarAuthOptions } from "./options.ts";
 import { GarAuthProvider } from "./provider.ts";
 
-export { Code as GrpcCode } from "./failures.ts";
+export {
+  classifyGoogleError,
+  formatGoogleFailure,
+  GoogleApiError,
+  type GoogleFailure,
+  type GoogleFailureKind,
+  GrpcCode,
+  redactGoogleTokens,
+} from "./google-errors.ts";
 export { type GarImage, type GarRepository, GCR_LOCATIONS } from "./hosts.ts";
 export {
   type AccessTokenClient,

@@ -17,7 +17,12 @@ import {
   RegistryUnavailableError,
   retrying,
 } from "@imagespec/core";
-import { classify, type Failure, redactor, SanitizedError } from "./failures.ts";
+import {
+  classifyGoogleError,
+  formatGoogleFailure,
+  GoogleApiError,
+  type GoogleFailure,
+} from "./google-errors.ts";
 import { type GarImage, HostMatcher, normalizeHost, packageName, repositoryName } from "./hosts.ts";
 import {
   type ArtifactRegistryApi,
@@ -46,8 +51,8 @@ const ADC_HINT =
 
 /** A token request failed in a way worth another attempt (throttling, 5xx, a dropped connection). */
 class TransientFailure extends Error {
-  readonly failure: Failure;
-  constructor(failure: Failure) {
+  readonly failure: GoogleFailure;
+  constructor(failure: GoogleFailure) {
     super(failure.message);
     this.failure = failure;
   }
@@ -62,7 +67,6 @@ export class GarAuthProvider implements RegistryAuthProvider {
   readonly #cache: CredentialCache;
   /** The last tokens handed out, to redact from messages. */
   readonly #recent: string[] = [];
-  readonly #redact = redactor(() => this.#recent);
   readonly #preparedRepositories = new Set<string>();
   #api: Promise<ArtifactRegistryApi> | undefined;
   #ownClient: { close(): Promise<void> } | undefined;
@@ -239,19 +243,19 @@ export class GarAuthProvider implements RegistryAuthProvider {
       return new RegistryAuthError(
         registry,
         PROVIDER_NAME,
-        `could not get a Google access token after ${attempts} attempts: ${label(error.failure)}`,
+        `could not get a Google access token after ${attempts} attempts: ${formatGoogleFailure(error.failure)}`,
         {
           hint: "Google's token service (or the metadata server) is throttling or unavailable: try again later.",
-          cause: new SanitizedError(error.failure),
+          cause: new GoogleApiError(error.failure),
         },
       );
     }
     return tokenError(registry, this.#classify(error));
   }
 
-  #classify(error: unknown): Failure {
+  #classify(error: unknown): GoogleFailure {
     if (ImageSpecError.is(error)) return { kind: "other", message: error.message };
-    return classify(error, this.#redact);
+    return classifyGoogleError(error, this.#recent);
   }
 
   /** Runs one API call, retrying transient failures; an abort stops waiting (and cancels the gax call). */
@@ -312,15 +316,15 @@ export class GarAuthProvider implements RegistryAuthProvider {
     registry: string,
     r: GarImage,
     method: "getRepository" | "createRepository",
-    f: Failure,
+    f: GoogleFailure,
     readDenied = false,
   ): ImageSpecError {
     const name = repositoryName(r);
-    const cause = new SanitizedError(f);
+    const cause = new GoogleApiError(f);
     if (f.kind === "transient") {
       return new RegistryUnavailableError(
         registry,
-        `[gar] Artifact Registry did not answer ${method} for ${name}: ${label(f)}`,
+        `[gar] Artifact Registry did not answer ${method} for ${name}: ${formatGoogleFailure(f)}`,
         { hint: "Artifact Registry is throttling or unavailable: try again later.", cause },
       );
     }
@@ -343,24 +347,25 @@ export class GarAuthProvider implements RegistryAuthProvider {
         },
       );
     }
-    return new RegistryAuthError(registry, PROVIDER_NAME, `${method} ${name} failed: ${label(f)}`, {
-      hint: `Check the repository's project and location, or create it: ${create}`,
-      cause,
-    });
+    return new RegistryAuthError(
+      registry,
+      PROVIDER_NAME,
+      `${method} ${name} failed: ${formatGoogleFailure(f)}`,
+      {
+        hint: `Check the repository's project and location, or create it: ${create}`,
+        cause,
+      },
+    );
   }
 }
 
 /** A denial naming a permission outside Artifact Registry: the token request was refused, not the API call. */
-function refusedToken(f: Failure): boolean {
+function refusedToken(f: GoogleFailure): boolean {
   return f.kind === "denied" && f.permission !== undefined && !f.permission.startsWith("artifactregistry.");
 }
 
-function label(f: Failure): string {
-  return f.status ? `${f.status}: ${f.message}` : f.message;
-}
-
-function tokenError(registry: string, f: Failure): RegistryAuthError {
-  const cause = new SanitizedError(f);
+function tokenError(registry: string, f: GoogleFailure): RegistryAuthError {
+  const cause = new GoogleApiError(f);
   switch (f.kind) {
     case "no-credentials":
       return new RegistryAuthError(
@@ -386,20 +391,25 @@ function tokenError(registry: string, f: Failure): RegistryAuthError {
       return new RegistryAuthError(
         registry,
         PROVIDER_NAME,
-        `the access token request was denied (${permission}): ${label(f)}`,
+        `the access token request was denied (${permission}): ${formatGoogleFailure(f)}`,
         { hint, cause },
       );
     }
     case "unauthenticated":
-      return new RegistryAuthError(registry, PROVIDER_NAME, `Google rejected the credentials: ${label(f)}`, {
-        hint: ADC_HINT,
-        cause,
-      });
+      return new RegistryAuthError(
+        registry,
+        PROVIDER_NAME,
+        `Google rejected the credentials: ${formatGoogleFailure(f)}`,
+        {
+          hint: ADC_HINT,
+          cause,
+        },
+      );
     default:
       return new RegistryAuthError(
         registry,
         PROVIDER_NAME,
-        `could not get a Google access token: ${label(f)}`,
+        `could not get a Google access token: ${formatGoogleFailure(f)}`,
         { hint: ADC_HINT, cause },
       );
   }

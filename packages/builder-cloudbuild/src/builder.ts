@@ -5,6 +5,12 @@
 // remote build. No credential goes into the build request: Cloud Build pushes with its own service account.
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
+import {
+  classifyGoogleError,
+  formatGoogleFailure,
+  GoogleApiError,
+  type GoogleFailure,
+} from "@imagespec/auth-gar";
 import { writeDockerContext } from "@imagespec/builder-docker";
 import {
   abortable,
@@ -23,7 +29,6 @@ import {
   SpecValidationError,
   UnsupportedCapabilityError,
 } from "@imagespec/core";
-import { classify, type Failure, GoogleApiError, label } from "./failures.ts";
 import {
   type BuildLocation,
   createGoogleApis,
@@ -168,7 +173,7 @@ export function createCloudBuildBuilder(options: CloudBuildBuilderOptions = {}):
       });
     }
     const own = (line: string) => emit({ type: "step-log", imageName, step: OWN_STEP, line });
-    const fail = (step: string, message: string, hint: string, failure?: Failure) =>
+    const fail = (step: string, message: string, hint: string, failure?: GoogleFailure) =>
       new BuildFailedError({ builder: NAME, imageName, step }, message, {
         hint,
         ...(failure ? { cause: new GoogleApiError(failure) } : {}),
@@ -178,7 +183,7 @@ export function createCloudBuildBuilder(options: CloudBuildBuilderOptions = {}):
       retries: opts.retries ?? DEFAULT_RETRIES,
       ...(opts.retryDelayMs === undefined ? {} : { delayMs: opts.retryDelayMs }),
       signal,
-      isTransient: (error: unknown) => classify(error).kind === "transient",
+      isTransient: (error: unknown) => classifyGoogleError(error).kind === "transient",
     };
     /** One API call: throttled / unavailable answers retried, an abort stops waiting. */
     const call = <T>(work: () => Promise<T>): Promise<T> => retrying(() => abortable(work(), signal), retry);
@@ -188,11 +193,11 @@ export function createCloudBuildBuilder(options: CloudBuildBuilderOptions = {}):
       google = await abortable(googleApis(), signal);
     } catch (error) {
       checkAbort();
-      const f = classify(error);
+      const f = classifyGoogleError(error);
       throw fail(
         "auth",
-        `${f.kind === "no-credentials" ? "no Google credentials" : "cannot set up the Google clients"}: ${label(f)}`,
-        f.kind === "no-credentials" || f.kind === "unauthenticated"
+        `${f.kind === "no-credentials" ? "no Google credentials" : "cannot set up the Google clients"}: ${formatGoogleFailure(f)}`,
+        f.kind === "no-credentials" || f.kind === "unauthenticated" || f.kind === "invalid-grant"
           ? ADC_HINT
           : "See docs/builders/cloudbuild.md, troubleshooting.",
         f,
@@ -258,7 +263,7 @@ export function createCloudBuildBuilder(options: CloudBuildBuilderOptions = {}):
           data = await abortable(google.storage.read(bucket, object, log.offset), signal);
         } catch (error) {
           if (signal.aborted) throw error;
-          const f = classify(error);
+          const f = classifyGoogleError(error);
           // not written yet, nothing new, or a passing failure: the next poll reads again
           if (f.kind === "not-found" || f.kind === "range" || f.kind === "transient") return false;
           logOff = true;
@@ -266,7 +271,7 @@ export function createCloudBuildBuilder(options: CloudBuildBuilderOptions = {}):
             type: "warning",
             imageName,
             message:
-              `cannot read the build log gs://${bucket}/${object} (${label(f)}); it is at ${build.logUrl ?? "the Cloud Build console"}` +
+              `cannot read the build log gs://${bucket}/${object} (${formatGoogleFailure(f)}); it is at ${build.logUrl ?? "the Cloud Build console"}` +
               (f.kind === "denied"
                 ? " (the default logs bucket needs roles/viewer on the project; a logsBucket of your own, roles/storage.objectViewer on it)"
                 : ""),
@@ -305,10 +310,10 @@ export function createCloudBuildBuilder(options: CloudBuildBuilderOptions = {}):
           build = await call(() => google.cloudBuild.get(at, id, apiTimeout));
         } catch (error) {
           if (signal.aborted) throw error;
-          const f = classify(error);
+          const f = classifyGoogleError(error);
           throw fail(
             "status",
-            `cannot read the status of Cloud Build build ${id}: ${label(f)}`,
+            `cannot read the status of Cloud Build build ${id}: ${formatGoogleFailure(f)}`,
             `The build may still be running: gcloud builds describe ${id} --project ${at.project}` +
               `${at.region === "global" ? "" : ` --region ${at.region}`}; log: ${build.logUrl ?? "the Cloud Build console"}.`,
             f,
@@ -442,42 +447,44 @@ async function uploadContext(
   own(`context uploaded to ${where} (${packed.archive.length} bytes)`);
 }
 
-type Fail = (step: string, message: string, hint: string, failure?: Failure) => BuildFailedError;
+type Fail = (step: string, message: string, hint: string, failure?: GoogleFailure) => BuildFailedError;
 
 function uploadError(error: unknown, prepared: PreparedCloudBuild, fail: Fail): BuildFailedError {
-  const f = classify(error);
+  const f = classifyGoogleError(error);
   const where = `gs://${prepared.bucket}/${prepared.object}`;
-  const hints: Partial<Record<Failure["kind"], string>> = {
+  const hints: Partial<Record<GoogleFailure["kind"], string>> = {
     denied: `Grant the caller roles/storage.objectCreator and roles/storage.objectViewer on gs://${prepared.bucket} (storage.objects.create, storage.objects.get).`,
     "not-found": `The bucket gs://${prepared.bucket} does not exist: create it (gcloud storage buckets create gs://${prepared.bucket} --project ${prepared.project}), or set the bucket option.`,
     "api-disabled": `Enable the Cloud Storage API: gcloud services enable storage.googleapis.com --project ${prepared.project}.`,
     unauthenticated: ADC_HINT,
+    "invalid-grant": ADC_HINT,
     "no-credentials": ADC_HINT,
     transient: "Cloud Storage is throttling or unavailable: try again later.",
   };
   return fail(
     "upload-context",
-    `cannot upload the build context to ${where}: ${label(f)}`,
+    `cannot upload the build context to ${where}: ${formatGoogleFailure(f)}`,
     hints[f.kind] ?? "See docs/builders/cloudbuild.md, troubleshooting.",
     f,
   );
 }
 
 function submitError(error: unknown, at: BuildLocation, prepared: PreparedCloudBuild, fail: Fail) {
-  const f = classify(error);
+  const f = classifyGoogleError(error);
   const actAs = /actAs|act as/i.test(f.message);
-  const hints: Partial<Record<Failure["kind"], string>> = {
+  const hints: Partial<Record<GoogleFailure["kind"], string>> = {
     denied: actAs
       ? `The caller may not run builds as ${prepared.build.serviceAccount ?? "the service account"}: grant it roles/iam.serviceAccountUser on that service account.`
       : `Grant the caller roles/cloudbuild.builds.editor on the project ${at.project}.`,
     "api-disabled": `Enable the Cloud Build API: gcloud services enable cloudbuild.googleapis.com --project ${at.project}.`,
     unauthenticated: ADC_HINT,
+    "invalid-grant": ADC_HINT,
     "no-credentials": ADC_HINT,
     transient: "Cloud Build is throttling or unavailable: try again later.",
   };
   return fail(
     "submit",
-    `Cloud Build refused the build: ${label(f)}`,
+    `Cloud Build refused the build: ${formatGoogleFailure(f)}`,
     hints[f.kind] ?? "See docs/builders/cloudbuild.md, troubleshooting.",
     f,
   );
@@ -496,17 +503,17 @@ async function cancelRemote(
     await retrying(() => abortable(google.cloudBuild.cancel(at, build.id, 30_000), deadline), {
       retries: 2,
       signal: deadline,
-      isTransient: (error) => classify(error).kind === "transient",
+      isTransient: (error) => classifyGoogleError(error).kind === "transient",
     });
     emit({ type: "step-log", imageName, step: OWN_STEP, line: `cancelled Cloud Build build ${build.id}` });
     return undefined;
   } catch (error) {
-    const f = classify(error);
+    const f = classifyGoogleError(error);
     const command = `gcloud builds cancel ${build.id} --project ${at.project}${at.region === "global" ? "" : ` --region ${at.region}`}`;
     emit({
       type: "warning",
       imageName,
-      message: `could not cancel Cloud Build build ${build.id} (${label(f)}): it may still finish and push`,
+      message: `could not cancel Cloud Build build ${build.id} (${formatGoogleFailure(f)}): it may still finish and push`,
     });
     return `Cancel it yourself: ${command}`;
   }

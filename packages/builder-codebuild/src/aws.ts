@@ -1,137 +1,38 @@
 // The builder's AWS calls: clients made once per builder (the SDK's own retries off, since every call is
 // retried here with core's `retrying`, and both at once would multiply the attempts), and what a failure
-// means: worth another attempt (throttling, 5xx, a dropped connection), expired or missing credentials, or
-// denied (with the IAM action to allow). The classification follows the SDK's own
-// (@smithy/core service-error-classification), as @imagespec/auth-ecr's does; its helpers are internal to
-// that package, hence this copy of the names. Only an SDK error's name and message are ever quoted: they never
-// hold credentials.
+// means, in the builder's words. What a failure is (worth another attempt, expired or missing credentials,
+// denied) is @imagespec/auth-ecr's classification, shared by every AWS adapter.
 import { CloudWatchLogsClient, type CloudWatchLogsClientConfig } from "@aws-sdk/client-cloudwatch-logs";
 import { CodeBuildClient, type CodeBuildClientConfig } from "@aws-sdk/client-codebuild";
 import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
+import {
+  type AwsErrorExplanation,
+  explainAwsCredentialsError,
+  isAwsAccessDenied,
+  isTransientAwsError,
+  quoteAwsError,
+} from "@imagespec/auth-ecr";
 import { retrying } from "@imagespec/core";
 import type { ClientOption, ParsedOptions } from "./options.ts";
 
-const THROTTLING = new Set([
-  "ThrottlingException",
-  "TooManyRequestsException",
-  "Throttling",
-  "ThrottledException",
-  "RequestThrottled",
-  "RequestThrottledException",
-  "RequestLimitExceeded",
-  "SlowDown",
-  "PriorRequestNotComplete",
-]);
-const TRANSIENT = new Set([
-  "ServiceUnavailable",
-  "ServiceUnavailableException",
-  "InternalError",
-  "InternalFailure",
-  "TimeoutError",
-  "RequestTimeout",
-  "RequestTimeoutException",
-]);
-const NETWORK_TRANSIENT = new Set([
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EAI_AGAIN",
-]);
-const EXPIRED = new Set(["ExpiredTokenException", "ExpiredToken", "RequestExpired", "TokenRefreshRequired"]);
-const INVALID_CREDENTIALS = new Set([
-  "UnrecognizedClientException",
-  "InvalidClientTokenId",
-  "InvalidAccessKeyId",
-  "InvalidSignatureException",
-  "SignatureDoesNotMatch",
-  "IncompleteSignature",
-]);
-const DENIED = new Set(["AccessDeniedException", "AccessDenied", "Forbidden"]);
-
-interface SdkError {
-  name?: unknown;
-  code?: unknown;
-  message?: unknown;
-  $retryable?: unknown;
-  $metadata?: { httpStatusCode?: unknown; clockSkewCorrected?: unknown };
-}
-
-const fields = (error: unknown): SdkError => (typeof error === "object" && error !== null ? error : {});
-export const errorName = (error: unknown): string => String(fields(error).name ?? "Error");
-export const httpStatus = (error: unknown): number | undefined => {
-  const status = fields(error).$metadata?.httpStatusCode;
-  return typeof status === "number" ? status : undefined;
-};
-
-/** Whether an AWS failure is worth another attempt. */
-export function isTransient(error: unknown): boolean {
-  const e = fields(error);
-  const status = httpStatus(error);
-  return (
-    THROTTLING.has(errorName(error)) ||
-    TRANSIENT.has(errorName(error)) ||
-    NETWORK_TRANSIENT.has(String(e.code)) ||
-    e.$retryable !== undefined ||
-    e.$metadata?.clockSkewCorrected === true ||
-    status === 429 ||
-    (status !== undefined && status >= 500)
-  );
-}
-
-export const isExpired = (error: unknown): boolean => EXPIRED.has(errorName(error));
-export const isDenied = (error: unknown): boolean =>
-  DENIED.has(errorName(error)) || httpStatus(error) === 403;
-
-/** The SDK's own words, on one line: `Name: message`. */
-export function quoteError(error: unknown): string {
-  const message = String(fields(error).message ?? "")
-    .replace(/\s+/g, " ")
-    .trim();
-  return message === "" || message === "UnknownError" ? errorName(error) : `${errorName(error)}: ${message}`;
-}
-
-const CREDENTIALS_HINT =
-  "Give the AWS SDK credentials: AWS_PROFILE (after `aws sso login` for an SSO profile), AWS_ACCESS_KEY_ID and " +
-  "AWS_SECRET_ACCESS_KEY (plus AWS_SESSION_TOKEN), a role of the machine, or the builder's `profile` / `credentials` option.";
-
 /** What went wrong when AWS was asked for `action` (an IAM action), with what to do about it. */
-export function explainAwsError(error: unknown, action: string): { message: string; hint: string } {
-  const name = errorName(error);
-  if (
-    name === "CredentialsProviderError" ||
-    /could not load credentials/i.test(String(fields(error).message))
-  ) {
-    return { message: `no AWS credentials found to call ${action}`, hint: CREDENTIALS_HINT };
-  }
-  if (isExpired(error)) {
+export function explainAwsError(error: unknown, action: string): AwsErrorExplanation {
+  const credentials = explainAwsCredentialsError(error, action, "the builder's");
+  if (credentials) return credentials;
+  if (isAwsAccessDenied(error)) {
     return {
-      message: `the AWS credentials have expired (${action}): ${quoteError(error)}`,
-      hint: "Renew them (`aws sso login`, a new session token, or a fresh role session) and run again.",
-    };
-  }
-  if (INVALID_CREDENTIALS.has(name)) {
-    return {
-      message: `AWS rejected the credentials (${action}): ${quoteError(error)}`,
-      hint: `Check the access key, secret key and session token in use, and this machine's clock. ${CREDENTIALS_HINT}`,
-    };
-  }
-  if (isDenied(error)) {
-    return {
-      message: `AWS refused ${action}: ${quoteError(error)}`,
+      message: `AWS refused ${action}: ${quoteAwsError(error)}`,
       hint: `Allow ${action} to the AWS identity in use (docs/builders/codebuild.md#iam-permissions).`,
     };
   }
-  if (isTransient(error)) {
+  if (isTransientAwsError(error)) {
     return {
-      message: `${action} kept failing: ${quoteError(error)}`,
+      message: `${action} kept failing: ${quoteAwsError(error)}`,
       hint: "AWS is throttling, failing or unreachable; try again later, or run fewer builds at once.",
     };
   }
   return {
-    message: `${action} failed: ${quoteError(error)}`,
+    message: `${action} failed: ${quoteAwsError(error)}`,
     hint: "See the troubleshooting section of docs/builders/codebuild.md.",
   };
 }
@@ -187,7 +88,7 @@ export function awsCall<T>(
   send: (options: { abortSignal?: AbortSignal }) => Promise<T>,
 ): Promise<T> {
   return retrying(() => send(signal === undefined ? {} : { abortSignal: signal }), {
-    isTransient,
+    isTransient: isTransientAwsError,
     ...(signal === undefined ? {} : { signal }),
     ...(options.retries === undefined ? {} : { retries: options.retries }),
     ...(options.retryDelayMs === undefined ? {} : { delayMs: options.retryDelayMs }),

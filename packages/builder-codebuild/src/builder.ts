@@ -18,6 +18,7 @@ import {
   StopBuildCommand,
 } from "@aws-sdk/client-codebuild";
 import { HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { awsErrorName, awsHttpStatus, isExpiredAwsCredentials, quoteAwsError } from "@imagespec/auth-ecr";
 import {
   type DockerContext,
   type PackedContext,
@@ -40,16 +41,7 @@ import {
   SpecValidationError,
   UnsupportedCapabilityError,
 } from "@imagespec/core";
-import {
-  type AwsClients,
-  awsCall,
-  createClients,
-  errorName,
-  explainAwsError,
-  httpStatus,
-  isExpired,
-  quoteError,
-} from "./aws.ts";
+import { type AwsClients, awsCall, createClients, explainAwsError } from "./aws.ts";
 import { type Buildspec, DIGEST_VARIABLE, renderBuildspec, warnsAnonymous } from "./buildspec.ts";
 import { LogFollower } from "./logs.ts";
 import {
@@ -282,8 +274,14 @@ function makeBuilder(opts: ParsedOptions | undefined): Builder {
       present = true;
     } catch (error) {
       // 404: missing. 403 is also S3's answer for a missing key to a caller without s3:ListBucket: upload.
-      const status = httpStatus(error);
-      if (!(status === 404 || errorName(error) === "NotFound" || (status === 403 && !isExpired(error)))) {
+      const status = awsHttpStatus(error);
+      if (
+        !(
+          status === 404 ||
+          awsErrorName(error) === "NotFound" ||
+          (status === 403 && !isExpiredAwsCredentials(error))
+        )
+      ) {
         throw awsFailure("upload", "s3:GetObject (HeadObject)", error);
       }
     }
@@ -339,18 +337,18 @@ function makeBuilder(opts: ParsedOptions | undefined): Builder {
       build = (await call(() => codeBuild.send(new StartBuildCommand(input)))).build;
     } catch (error) {
       if (signal.aborted) throw cancelled();
-      if (errorName(error) === "ResourceNotFoundException") {
+      if (awsErrorName(error) === "ResourceNotFoundException") {
         throw failed(
           "submit",
-          `CodeBuild has no project ${settings.project}${settings.region ? ` in ${settings.region}` : ""}: ${quoteError(error)}`,
+          `CodeBuild has no project ${settings.project}${settings.region ? ` in ${settings.region}` : ""}: ${quoteAwsError(error)}`,
           "Create the project (docs/builders/codebuild.md#one-time-setup), or fix codebuild.project / codebuild.region.",
           error,
         );
       }
-      if (errorName(error) === "AccountLimitExceededException") {
+      if (awsErrorName(error) === "AccountLimitExceededException") {
         throw failed(
           "submit",
-          `CodeBuild refused another build: ${quoteError(error)}`,
+          `CodeBuild refused another build: ${quoteAwsError(error)}`,
           "The account's concurrent build limit is reached: wait for running builds, or ask AWS for a higher quota.",
           error,
         );
@@ -370,7 +368,7 @@ function makeBuilder(opts: ParsedOptions | undefined): Builder {
         log("stop", `stopped CodeBuild build ${id}`);
       } catch (error) {
         warn(
-          `could not stop CodeBuild build ${id} (${quoteError(error)}): stop it in the console or with aws codebuild stop-build --id ${id}`,
+          `could not stop CodeBuild build ${id} (${quoteAwsError(error)}): stop it in the console or with aws codebuild stop-build --id ${id}`,
         );
       }
     };
@@ -430,7 +428,7 @@ function makeBuilder(opts: ParsedOptions | undefined): Builder {
         throw cancelled();
       }
       if (error instanceof BuildFailedError) throw error;
-      if (isExpired(error)) {
+      if (isExpiredAwsCredentials(error)) {
         const { message, hint } = explainAwsError(error, "codebuild:BatchGetBuilds");
         throw failed(
           "watch",

@@ -9,7 +9,7 @@ import {
   GetLogEventsCommand,
   type GetLogEventsCommandOutput,
 } from "@aws-sdk/client-cloudwatch-logs";
-import { errorName, isDenied, quoteError } from "./aws.ts";
+import { awsErrorName, isAwsAccessDenied, quoteAwsError } from "@imagespec/auth-ecr";
 
 /** Pages read per poll at most: a chatty build catches up over the next polls instead of starving them. */
 const MAX_PAGES = 20;
@@ -65,11 +65,11 @@ export class LogFollower {
           ),
         );
       } catch (error) {
-        if (errorName(error) === "ResourceNotFoundException") return; // not created yet: next poll
-        if (isDenied(error)) {
+        if (awsErrorName(error) === "ResourceNotFoundException") return; // not created yet: next poll
+        if (isAwsAccessDenied(error)) {
           this.#disabled = true;
           this.options.onWarning(
-            `cannot read the build's CloudWatch logs (${quoteError(error)}); allow logs:GetLogEvents to see them here`,
+            `cannot read the build's CloudWatch logs (${quoteAwsError(error)}); allow logs:GetLogEvents to see them here`,
           );
           return;
         }

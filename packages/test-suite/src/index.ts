@@ -1,5 +1,6 @@
 // @imagespec/test-suite: the conformance suite every builder runs in its own vitest tests, an in-memory
-// builder, a static credential resolver for tests, and the conformance suite of registry auth providers.
+// builder, a static credential resolver for tests, the conformance suite of registry auth providers, and a
+// guard that keeps tests off the network.
 
 export {
   AUTH_REFRESH_MARGIN_MS,
@@ -43,6 +44,7 @@ export {
   MemoryBuilderOptionsSchema,
   type MemoryPush,
 } from "./memory-builder.ts";
+export { denyNetworkExceptLoopback } from "./network-guard.ts";
 export { runBuild } from "./scenarios.ts";
 export {
   BUILDABLE_CAPABILITIES,
