@@ -4,6 +4,7 @@
 #
 #   scripts/world.sh up     start what is missing (installing Debian packages when root), print the env file
 #   scripts/world.sh down   stop only what `up` started (by recorded pid)
+#   scripts/world.sh prune  remove the images and build cache of the engine `up` started (not of your Docker)
 #
 # It reuses a Docker engine that already answers (a developer's Docker) and a registry already listening on
 # the port. State lives in .world/ (git-ignored); the base image's root file system is cached under
@@ -103,6 +104,39 @@ pyindex_up() {
   exit 1
 }
 
+# The engine `up` started keeps its data under .world/docker, and with vfs every build step is a full copy of
+# the root file system: a day of builds can fill a disk (65 GB was seen). `prune` empties it; `up` prunes by
+# itself when the disk holding it has less than IMAGESPEC_WORLD_MIN_FREE_GB (default 10) free.
+own_engine() {
+  [ -f "$state/dockerd.pid" ] && kill -0 "$(cat "$state/dockerd.pid")" 2>/dev/null
+}
+
+prune() {
+  if ! own_engine; then
+    log "the Docker engine was not started by this script: prune it yourself (docker system prune)"
+    return 1
+  fi
+  log "pruning the world's engine (images, containers, build cache)"
+  "$docker_bin" system prune -af >/dev/null
+}
+
+free_gb() {
+  df --output=avail -BG "$state" | tail -1 | tr -dc '0-9'
+}
+
+guard_disk() {
+  local min="${IMAGESPEC_WORLD_MIN_FREE_GB:-10}" free
+  free="$(free_gb)"
+  [ "$free" -ge "$min" ] && return 0
+  if own_engine; then
+    log "only ${free} GB free on the disk of $state (< ${min} GB)"
+    prune
+    log "now $(free_gb) GB free"
+  else
+    log "warning: only ${free} GB free on the disk of $state; builds may fail"
+  fi
+}
+
 stop_pid() {
   local file="$state/$1.pid"
   [ -f "$file" ] || return 0
@@ -120,6 +154,7 @@ case "${1:-}" in
     mkdir -p "$state"
     need_packages
     engine_up
+    guard_disk
     registry_up
     base_image_up
     pyindex_up
@@ -138,8 +173,11 @@ EOF
     stop_pid registry
     stop_pid dockerd
     ;;
+  prune)
+    prune
+    ;;
   *)
-    echo "usage: $0 up|down" >&2
+    echo "usage: $0 up|down|prune" >&2
     exit 2
     ;;
 esac
