@@ -2,7 +2,7 @@
 // schema. A bad option is a SpecValidationError on `ecr.<option>` whose message never quotes the value, so a
 // misplaced secret key does not end up in an error.
 import type { ECRClient, ECRClientConfig } from "@aws-sdk/client-ecr";
-import { SpecValidationError } from "@imagespec/core";
+import { type PluginOptionsContext, parsePluginOptions } from "@imagespec/core";
 import * as z from "zod";
 import type { CustomHost } from "./hosts.ts";
 
@@ -108,32 +108,14 @@ export type EcrAuthSettings = Omit<z.output<typeof EcrAuthOptionsSchema>, "hosts
   hosts: Record<string, CustomHost>;
 };
 
+const ECR: PluginOptionsContext = { plugin: "ecr", kind: "auth", docs: "docs/auth/ecr.md" };
+
 /** Validates options; a bad one is a SpecValidationError on `ecr.<option>`. */
 export function parseOptions(options: unknown): EcrAuthSettings {
-  const parsed = EcrAuthOptionsSchema.safeParse(options ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path =
-      issue?.code === "unrecognized_keys" ? [...issue.path, ...issue.keys.slice(0, 1)] : issue?.path;
-    // a bad `hosts` key: the key's own issue says what is wrong with it
-    const message = issue?.code === "invalid_key" ? issue.issues[0]?.message : issue?.message;
-    throw new SpecValidationError(`ecr${formatPath(path ?? [])}`, message ?? "invalid option", {
-      hint: "See the options of the ecr auth provider in docs/auth/ecr.md.",
-    });
-  }
-  const { hosts = {}, ...rest } = parsed.data;
+  const { hosts = {}, ...rest } = parsePluginOptions(EcrAuthOptionsSchema, options, ECR);
   const filled: Record<string, CustomHost> = {};
   for (const [host, entry] of Object.entries(hosts)) {
     filled[host] = { region: entry.region ?? (rest.region as string), registryId: entry.registryId };
   }
   return { ...rest, hosts: filled };
-}
-
-/** `["hosts", "127.0.0.1:5000", "region"]` → `.hosts["127.0.0.1:5000"].region`. */
-function formatPath(path: readonly PropertyKey[]): string {
-  return path
-    .map((key) =>
-      typeof key === "string" && /^[A-Za-z_]\w*$/.test(key) ? `.${key}` : `[${JSON.stringify(String(key))}]`,
-    )
-    .join("");
 }

@@ -2,7 +2,7 @@
 // what may be injected: an auth client (google-auth-library's GoogleAuth or any of its AuthClients, or a token
 // source of your own) and an Artifact Registry API client. Only types of the Google SDKs are used here: the SDKs
 // themselves are imported on first use, so that importing this package stays cheap.
-import { SpecValidationError } from "@imagespec/core";
+import { type PluginOptionsContext, parsePluginOptions, pluginOptionError } from "@imagespec/core";
 import * as z from "zod/mini";
 
 /** The OAuth scope registry tokens and Artifact Registry API calls are requested with by default. */
@@ -144,31 +144,30 @@ export type ParsedGarAuthOptions = z.output<typeof GarAuthOptionsSchema>;
 export const DEFAULT_REFRESH_MARGIN_MS = 2 * 60_000;
 export const DEFAULT_ASSUMED_TOKEN_LIFETIME_MS = 5 * 60_000;
 
-const invalid = (key: string, message: string) =>
-  new SpecValidationError(`gar.${key}`, message, {
-    hint: "See the options of the gar auth provider in docs/auth/gar.md.",
-  });
+const GAR: PluginOptionsContext = { plugin: "gar", kind: "auth", docs: "docs/auth/gar.md" };
 
 /** Validates options; a bad one is a SpecValidationError on `gar.<option>`. */
 export function parseOptions(options: unknown): ParsedGarAuthOptions {
-  const parsed = GarAuthOptionsSchema.safeParse(options ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const key = issue?.code === "unrecognized_keys" ? issue.keys[0] : issue?.path.join(".");
-    throw invalid(key ?? "", issue?.message ?? "invalid option");
-  }
-  const o = parsed.data;
+  const o = parsePluginOptions(GarAuthOptionsSchema, options, GAR);
   if (o.client) {
     const conflicting = (["apiEndpoint", "port", "protocol", "fallback"] as const).find(
       (k) => o[k] !== undefined,
     );
     if (conflicting) {
-      throw invalid(conflicting, "applies to the client the provider creates, not to an injected `client`");
+      throw pluginOptionError(
+        GAR,
+        conflicting,
+        "applies to the client the provider creates, not to an injected `client`",
+      );
     }
   }
   const margin = o.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS;
   if (o.assumedTokenLifetimeMs !== undefined && o.assumedTokenLifetimeMs <= margin) {
-    throw invalid("assumedTokenLifetimeMs", `must be longer than the refresh margin (${margin} ms)`);
+    throw pluginOptionError(
+      GAR,
+      "assumedTokenLifetimeMs",
+      `must be longer than the refresh margin (${margin} ms)`,
+    );
   }
   return o;
 }

@@ -1,7 +1,7 @@
 // The cloudbuild builder's options (the second element of ["cloudbuild", { ... }] in imagespec.config), and the
 // shapes of what may be injected: an auth client (google-auth-library's GoogleAuth or an AuthClient) and a
 // clock. Only types are declared here: the Google libraries are imported on first use.
-import { SpecValidationError } from "@imagespec/core";
+import { type PluginOptionsContext, parsePluginOptions, pluginOptionError } from "@imagespec/core";
 import * as z from "zod/mini";
 
 /** The OAuth scope of every Cloud Build and Cloud Storage call. */
@@ -138,28 +138,27 @@ export const CloudBuildBuilderOptionsSchema = z.strictObject({
 export type CloudBuildBuilderOptions = z.input<typeof CloudBuildBuilderOptionsSchema>;
 export type ParsedOptions = z.output<typeof CloudBuildBuilderOptionsSchema>;
 
-const invalid = (key: string, message: string) =>
-  new SpecValidationError(`cloudbuild.${key}`, message, {
-    hint: "See the options of the cloudbuild builder in docs/builders/cloudbuild.md.",
-  });
+const CLOUDBUILD: PluginOptionsContext = {
+  plugin: "cloudbuild",
+  kind: "builder",
+  docs: "docs/builders/cloudbuild.md",
+};
 
 /** Validates options; a bad one is a SpecValidationError on `cloudbuild.<option>`. */
 export function parseOptions(options: unknown): ParsedOptions {
   if (isObject(options) && typeof options.bucket === "string" && options.bucket.startsWith("gs://")) {
-    throw invalid("bucket", "give the bucket's name, without gs://");
+    throw pluginOptionError(CLOUDBUILD, "bucket", "give the bucket's name, without gs://");
   }
-  const parsed = CloudBuildBuilderOptionsSchema.safeParse(options ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const key = issue?.code === "unrecognized_keys" ? issue.keys[0] : issue?.path.join(".");
-    throw invalid(key ?? "", issue?.message ?? "invalid option");
-  }
-  const o = parsed.data;
+  const o = parsePluginOptions(CloudBuildBuilderOptionsSchema, options, CLOUDBUILD);
   const region = o.region ?? "global";
   if (o.workerPool !== undefined) {
     const poolRegion = WORKER_POOL.exec(o.workerPool)?.[2];
     if (region !== poolRegion) {
-      throw invalid("region", `the worker pool is in ${poolRegion}: set region: "${poolRegion}"`);
+      throw pluginOptionError(
+        CLOUDBUILD,
+        "region",
+        `the worker pool is in ${poolRegion}: set region: "${poolRegion}"`,
+      );
     }
   }
   if (
@@ -167,7 +166,11 @@ export function parseOptions(options: unknown): ParsedOptions {
     !SERVICE_ACCOUNT_NAME.test(o.serviceAccount) &&
     !SERVICE_ACCOUNT_EMAIL.test(o.serviceAccount)
   ) {
-    throw invalid("serviceAccount", "must be an email or projects/PROJECT/serviceAccounts/EMAIL");
+    throw pluginOptionError(
+      CLOUDBUILD,
+      "serviceAccount",
+      "must be an email or projects/PROJECT/serviceAccounts/EMAIL",
+    );
   }
   if (
     o.serviceAccount !== undefined &&
@@ -176,18 +179,19 @@ export function parseOptions(options: unknown): ParsedOptions {
     o.logging !== "NONE"
   ) {
     // Cloud Build refuses such a build (INVALID_ARGUMENT): say so before anything is uploaded.
-    throw invalid(
+    throw pluginOptionError(
+      CLOUDBUILD,
       "logsBucket",
       'a build with a serviceAccount needs a logsBucket (gs://...) or logging: "CLOUD_LOGGING_ONLY"',
     );
   }
   if (o.pollIntervalMs !== undefined && o.maxPollIntervalMs !== undefined) {
     if (o.maxPollIntervalMs < o.pollIntervalMs) {
-      throw invalid("maxPollIntervalMs", "must not be shorter than pollIntervalMs");
+      throw pluginOptionError(CLOUDBUILD, "maxPollIntervalMs", "must not be shorter than pollIntervalMs");
     }
   }
   if (o.protocol === "http" && o.apiEndpoint === undefined) {
-    throw invalid("protocol", "http is only for a local fake: set apiEndpoint too");
+    throw pluginOptionError(CLOUDBUILD, "protocol", "http is only for a local fake: set apiEndpoint too");
   }
   return o;
 }

@@ -11,7 +11,7 @@ import {
 } from "@aws-sdk/client-codebuild";
 import type { S3Client, S3ClientConfig } from "@aws-sdk/client-s3";
 import { type AwsCredentials, EcrAuthOptionsSchema } from "@imagespec/auth-ecr";
-import { SpecValidationError } from "@imagespec/core";
+import { type PluginOptionsContext, parsePluginOptions, pluginOptionError } from "@imagespec/core";
 import * as z from "zod";
 
 export type { AwsCredentials };
@@ -166,39 +166,23 @@ export const CodeBuildBuilderOptionsSchema = z.strictObject({
 export type CodeBuildBuilderOptions = z.input<typeof CodeBuildBuilderOptionsSchema>;
 export type ParsedOptions = z.output<typeof CodeBuildBuilderOptionsSchema>;
 
+const NAME_PROJECT_AND_BUCKET =
+  'Name the CodeBuild project and the S3 bucket in imagespec.config: builders: [["codebuild", { project: "...", bucket: "..." }]] (docs/builders/codebuild.md).';
+const CODEBUILD: PluginOptionsContext = {
+  plugin: "codebuild",
+  kind: "builder",
+  docs: "docs/builders/codebuild.md",
+  hints: { project: NAME_PROJECT_AND_BUCKET, bucket: NAME_PROJECT_AND_BUCKET },
+};
+
 /** Validates options; a bad one is a SpecValidationError on `codebuild.<option>`. */
 export function parseOptions(options: unknown): ParsedOptions {
-  const parsed = CodeBuildBuilderOptionsSchema.safeParse(options ?? {});
-  if (parsed.success) {
-    const { pollIntervalMs, maxPollIntervalMs } = parsed.data;
-    if (
-      pollIntervalMs !== undefined &&
-      maxPollIntervalMs !== undefined &&
-      maxPollIntervalMs < pollIntervalMs
-    ) {
-      throw invalid("maxPollIntervalMs", "must not be less than pollIntervalMs");
-    }
-    return parsed.data;
+  const parsed = parsePluginOptions(CodeBuildBuilderOptionsSchema, options, CODEBUILD);
+  const { pollIntervalMs, maxPollIntervalMs } = parsed;
+  if (pollIntervalMs !== undefined && maxPollIntervalMs !== undefined && maxPollIntervalMs < pollIntervalMs) {
+    throw pluginOptionError(CODEBUILD, "maxPollIntervalMs", "must not be less than pollIntervalMs");
   }
-  const [issue] = parsed.error.issues;
-  const key =
-    issue?.code === "unrecognized_keys"
-      ? [...issue.path, issue.keys[0]].join(".")
-      : issue?.path.map(String).join(".");
-  const message =
-    issue?.code === "invalid_type" && issue.input === undefined
-      ? "is required"
-      : (issue?.message ?? "is invalid");
-  throw invalid(key ?? "", issue?.code === "unrecognized_keys" ? "is not an option" : message);
-}
-
-function invalid(key: string, message: string): SpecValidationError {
-  return new SpecValidationError(`codebuild.${key}`, message, {
-    hint:
-      key === "project" || key === "bucket"
-        ? 'Name the CodeBuild project and the S3 bucket in imagespec.config: builders: [["codebuild", { project: "...", bucket: "..." }]] (docs/builders/codebuild.md).'
-        : "See the options of the codebuild builder in docs/builders/codebuild.md.",
-  });
+  return parsed;
 }
 
 /** A registry secret with its keys filled in. */

@@ -43,7 +43,7 @@ describe("codebuild options", () => {
     [
       "a registry secret that is not a secret id",
       { ...valid, registrySecrets: { "ghcr.io": "a b" } },
-      "codebuild.registrySecrets.ghcr.io",
+      'codebuild.registrySecrets["ghcr.io"]',
     ],
     [
       "credentials without a secret key",

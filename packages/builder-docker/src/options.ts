@@ -1,5 +1,5 @@
 // The docker builder's options (the second element of ["docker", { ... }] in imagespec.config).
-import { type Exec, SpecValidationError } from "@imagespec/core";
+import { type Exec, type PluginOptionsContext, parsePluginOptions } from "@imagespec/core";
 import * as z from "zod/mini";
 
 export const MODES = ["auto", "buildx", "classic"] as const;
@@ -32,15 +32,9 @@ export const DockerBuilderOptionsSchema = z.strictObject({
 });
 export type DockerBuilderOptions = z.input<typeof DockerBuilderOptionsSchema>;
 
+const DOCKER: PluginOptionsContext = { plugin: "docker", kind: "builder", docs: "docs/builders/docker.md" };
+
 /** Validates options; a bad one is a SpecValidationError on `docker.<option>`. */
 export function parseOptions(options: unknown): z.output<typeof DockerBuilderOptionsSchema> {
-  const parsed = DockerBuilderOptionsSchema.safeParse(options ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const key = issue?.code === "unrecognized_keys" ? issue.keys[0] : issue?.path.join(".");
-    throw new SpecValidationError(`docker.${key ?? ""}`, issue?.message ?? "invalid option", {
-      hint: "See the options of the docker builder in docs/builders/docker.md.",
-    });
-  }
-  return parsed.data;
+  return parsePluginOptions(DockerBuilderOptionsSchema, options, DOCKER);
 }

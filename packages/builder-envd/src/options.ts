@@ -1,5 +1,5 @@
 // The envd builder's options (the second element of ["envd", { ... }] in imagespec.config).
-import { type Exec, SpecValidationError } from "@imagespec/core";
+import { type Exec, type PluginOptionsContext, parsePluginOptions } from "@imagespec/core";
 import * as z from "zod/mini";
 
 /** An envd context name: passed as one argument, but never one that reads as a flag. */
@@ -26,13 +26,9 @@ export const EnvdBuilderOptionsSchema = z.strictObject({
 });
 export type EnvdBuilderOptions = z.input<typeof EnvdBuilderOptionsSchema>;
 
+const ENVD: PluginOptionsContext = { plugin: "envd", kind: "builder", docs: "docs/builders/envd.md" };
+
 /** Validates options; a bad one is a SpecValidationError on `envd.<option>`. */
 export function parseOptions(options: unknown): z.output<typeof EnvdBuilderOptionsSchema> {
-  const parsed = EnvdBuilderOptionsSchema.safeParse(options ?? {});
-  if (parsed.success) return parsed.data;
-  const [issue] = parsed.error.issues;
-  const key = issue?.code === "unrecognized_keys" ? issue.keys[0] : issue?.path.join(".");
-  throw new SpecValidationError(`envd.${key ?? ""}`, issue?.message ?? "invalid option", {
-    hint: "See the options of the envd builder in docs/builders/envd.md.",
-  });
+  return parsePluginOptions(EnvdBuilderOptionsSchema, options, ENVD);
 }

@@ -46,6 +46,7 @@ export {
   importPlugin,
 } from "./plugins/load.ts";
 export { createNoopBuilder } from "./plugins/noop.ts";
+export { type PluginOptionsContext, parsePluginOptions, pluginOptionError } from "./plugins/options.ts";
 export {
   type BuilderEntry,
   createRegistry,
