@@ -26,8 +26,7 @@ import {
   fileSecrets,
   ImageSpecError,
   isLoopbackHost,
-  RegistryAuthError,
-  RegistryUnavailableError,
+  pushFailureError,
   registryHost,
   resolveCredentials,
   SpecValidationError,
@@ -309,17 +308,10 @@ export function createBuildahBuilder(options: BuildahBuilderOptions = {}): Build
 
     function pushFailed(result: ExecResult, log: BuildahLog): ImageSpecError {
       const message = log.failure?.message ?? `buildah push exited with ${result.exitCode}`;
-      if (/unauthorized|authentication required|denied/i.test(log.tail)) {
-        return new RegistryAuthError(target, NAME, message, {
-          hint: "The registry refused the push: check the credentials the auth chain gives for it.",
-        });
-      }
-      if (/connection refused|no such host|i\/o timeout|dial tcp/i.test(log.tail)) {
-        return new RegistryUnavailableError(target, message, {
-          hint: "The registry cannot be reached: check that it runs and that this machine can connect to it.",
-        });
-      }
-      return failed(result, log, "push");
+      return (
+        pushFailureError(log.tail, { builder: NAME, registry: target, message }) ??
+        failed(result, log, "push")
+      );
     }
   }
 

@@ -21,8 +21,7 @@ import {
   type ExecResult,
   execProcess,
   fileSecrets,
-  RegistryAuthError,
-  RegistryUnavailableError,
+  pushFailureError,
   registryHost,
   resolveCredentials,
   SpecValidationError,
@@ -264,19 +263,18 @@ export function createDockerBuilder(options: DockerBuilderOptions = {}): DockerB
     }
 
     function pushFailed(result: ExecResult, log: BuildLog): Error {
-      const host = registryHost(imageName);
       const message = log.failure?.message ?? `docker push exited with ${result.exitCode}`;
-      if (/unauthorized|authentication required|denied/i.test(log.tail)) {
-        return new RegistryAuthError(host, NAME, message, {
-          hint: "The registry refused the push: check the credentials the auth chain gives for it (docker login).",
-        });
-      }
-      if (/connection refused|no such host|i\/o timeout|dial tcp/i.test(log.tail)) {
-        return new RegistryUnavailableError(host, message, {
-          hint: "The registry cannot be reached: check that it runs and that this machine can connect to it.",
-        });
-      }
-      return failed(result, log, "push");
+      return (
+        pushFailureError(log.tail, {
+          builder: NAME,
+          registry: registryHost(imageName),
+          message,
+          hints: {
+            refused:
+              "The registry refused the push: check the credentials the auth chain gives for it (docker login).",
+          },
+        }) ?? failed(result, log, "push")
+      );
     }
 
     /** The pushed manifest digest from the image's RepoDigests (when `docker push` did not print it). */

@@ -20,8 +20,7 @@ import {
   type Exec,
   type ExecResult,
   execProcess,
-  RegistryAuthError,
-  RegistryUnavailableError,
+  pushFailureError,
   registryHost,
   resolveCredentials,
   SpecValidationError,
@@ -220,19 +219,21 @@ export function createEnvdBuilder(options: EnvdBuilderOptions = {}): Builder {
       }
       const failure = log.failure;
       const message = failure?.message ?? `${step} exited with ${result.exitCode}`;
-      if (push && log.pushing) {
-        const host = registryHost(imageName);
-        if (/unauthorized|authentication required|denied/i.test(log.tail)) {
-          return new RegistryAuthError(host, NAME, message, {
-            hint: "The registry refused the push: check the credentials the auth chain gives for it (docker login).",
-          });
-        }
-        if (/connection refused|no such host|i\/o timeout/i.test(log.tail)) {
-          return new RegistryUnavailableError(host, message, {
-            hint: "The registry cannot be reached from the BuildKit of the envd context; check that it runs and is reachable from there.",
-          });
-        }
-      }
+      const refusedPush =
+        push && log.pushing
+          ? pushFailureError(log.tail, {
+              builder: NAME,
+              registry: registryHost(imageName),
+              message,
+              hints: {
+                refused:
+                  "The registry refused the push: check the credentials the auth chain gives for it (docker login).",
+                unreachable:
+                  "The registry cannot be reached from the BuildKit of the envd context; check that it runs and is reachable from there.",
+              },
+            })
+          : undefined;
+      if (refusedPush) return refusedPush;
       const exitCode = failure?.exitCode ?? result.exitCode;
       const where = failure?.step === undefined ? step : `step ${failure.step}`;
       return new BuildFailedError(

@@ -6,6 +6,7 @@ export {
   writeDockerConfig,
 } from "./builder-kit/docker-config.ts";
 export { type Exec, type ExecRequest, type ExecResult, execProcess } from "./builder-kit/exec.ts";
+export { type PushFailure, pushFailureError } from "./builder-kit/push-errors.ts";
 export { createRedactor, credentialSecrets, fileSecrets } from "./builder-kit/redact.ts";
 export { shellQuote, shellWords } from "./builder-kit/shell.ts";
 export {

@@ -19,8 +19,9 @@ import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { cancellable } from "../src/builder-kit/cancel.ts";
 import { resolveCredentials, writeDockerConfig } from "../src/builder-kit/docker-config.ts";
 import { execProcess } from "../src/builder-kit/exec.ts";
+import { pushFailureError } from "../src/builder-kit/push-errors.ts";
 import { createRedactor, credentialSecrets, fileSecrets } from "../src/builder-kit/redact.ts";
-import { BuildCancelledError } from "../src/errors.ts";
+import { BuildCancelledError, RegistryAuthError, RegistryUnavailableError } from "../src/errors.ts";
 import type { CredentialResolver, RegistryCredentials } from "../src/plugins/types.ts";
 
 const node = process.execPath;
@@ -334,5 +335,25 @@ describe("cancellable", () => {
       }),
     ).rejects.toBe(plain);
     expect(await cancellable("mine", request, new AbortController(), async () => 42)).toBe(42);
+  });
+});
+
+describe("pushFailureError", () => {
+  const failure = { builder: "mine", registry: "localhost:5000", message: "push failed" };
+  it("names a refusal, an unreachable registry, and nothing else", () => {
+    const refused = pushFailureError("unauthorized: authentication required", failure);
+    expect(refused).toBeInstanceOf(RegistryAuthError);
+    expect(refused).toMatchObject({
+      registry: "localhost:5000",
+      provider: "mine",
+      message: "[mine] localhost:5000: push failed",
+    });
+    const unreachable = pushFailureError("dial tcp 127.0.0.1:5000: connect: connection refused", {
+      ...failure,
+      hints: { unreachable: "start it" },
+    });
+    expect(unreachable).toBeInstanceOf(RegistryUnavailableError);
+    expect(unreachable?.hint).toBe("start it");
+    expect(pushFailureError("no space left on device", failure)).toBeUndefined();
   });
 });
