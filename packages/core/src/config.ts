@@ -5,10 +5,10 @@ import { access, readFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import * as z from "zod/mini";
-import { ImageSpecError, SpecValidationError } from "./errors.ts";
+import type { Builder, RegistryAuthProvider } from "./contracts.ts";
+import { ImageSpecError, PluginNotInstalledError, SpecValidationError } from "./errors.ts";
 import { builtinPlugin, importPlugin } from "./plugins/load.ts";
 import { createRegistry, type PluginRegistry } from "./plugins/registry.ts";
-import type { Builder, RegistryAuthProvider } from "./plugins/types.ts";
 
 const pluginRef = <T>(isPlugin: (v: unknown) => v is T) =>
   z.union([
@@ -79,7 +79,7 @@ export async function loadConfig(cwd: string): Promise<{ config: ImageSpecConfig
         return { config: defineConfig((value ?? {}) as ImageSpecConfig), file };
       } catch (error) {
         if (ImageSpecError.is(error)) throw error;
-        throw new ImageSpecError("SPEC_INVALID", `cannot load ${file}: ${(error as Error).message}`, {
+        throw new SpecValidationError("", `cannot load ${file}: ${(error as Error).message}`, {
           hint: "Fix the config file (see docs/configuration.md).",
           cause: error,
         });
@@ -90,8 +90,11 @@ export async function loadConfig(cwd: string): Promise<{ config: ImageSpecConfig
 }
 
 export interface RegistryFromConfigOptions {
-  /** Folders to resolve plugin packages from, in order (the user's project, then the CLI's installation). */
+  /** Folders to resolve plugin packages from, in order (the user's project, then the CLI's installation). A
+   * relative file path resolves from the first. */
   fromDirs: readonly string[];
+  /** The config file's folder: the config's own names and paths resolve from it first. */
+  configDir?: string;
   /** Builders named on the command line (loaded like config names). */
   extraBuilders?: readonly string[];
   /** Register the docker builder lazily as `docker`/`default` at priority 1 (the CLI does). */
@@ -109,10 +112,12 @@ export async function registryFromConfig(
   // Built-in names are registered under their short name without importing anything (so `tag` never needs a
   // builder). Other packages and files are imported now and registered under the builder's own `name`, so a
   // spec can say `builder: <name>`; one that cannot be resolved is registered under the name it was given and
-  // fails only when a build asks for it.
-  const add = async (ref: string | [string, unknown], priority?: number) => {
+  // fails only when a build asks for it. A builder registered under its own name keeps the name it was given
+  // (a path, a package) as an alias, so `--builder ./x.mjs` finds it again.
+  const configDirs = options.configDir ? [options.configDir, ...options.fromDirs] : options.fromDirs;
+  const add = async (ref: string | [string, unknown], priority?: number, fromDirs = configDirs) => {
     const [name, pluginOptions] = typeof ref === "string" ? [ref, undefined] : ref;
-    const load = () => importPlugin<Builder>(name, "builder", { fromDirs: options.fromDirs, pluginOptions });
+    const load = () => importPlugin<Builder>(name, "builder", { fromDirs, pluginOptions });
     const builtin = builtinPlugin(name);
     if (builtin) {
       registry.registerBuilder(builtin.name, load, {
@@ -123,9 +128,10 @@ export async function registryFromConfig(
     }
     try {
       const builder = await load();
-      registry.registerBuilder(builder.name, builder, { priority: priority ?? 5 });
+      const aliases = builder.name === name ? [] : [name];
+      registry.registerBuilder(builder.name, builder, { priority: priority ?? 5, aliases });
     } catch (error) {
-      if (!(ImageSpecError.is(error) && error.code === "PLUGIN_NOT_INSTALLED")) throw error;
+      if (!PluginNotInstalledError.is(error)) throw error;
       registry.registerBuilder(name, () => Promise.reject(error), { priority: priority ?? 5 });
     }
   };
@@ -138,13 +144,15 @@ export async function registryFromConfig(
     if (isBuilder(use)) registry.registerBuilder(use.name, use, { priority: priority ?? 5 });
     else await add(use, priority);
   }
-  for (const name of options.extraBuilders ?? []) if (!registry.has(name)) await add(name);
+  for (const name of options.extraBuilders ?? []) {
+    if (!registry.has(name)) await add(name, undefined, options.fromDirs);
+  }
   for (const ref of options.loadAuth === false ? [] : (config.auth ?? [])) {
     if (isAuth(ref)) registry.registerAuth(ref);
     else {
       const [name, pluginOptions] = typeof ref === "string" ? [ref, undefined] : ref;
       registry.registerAuth(
-        await importPlugin<RegistryAuthProvider>(name, "auth", { fromDirs: options.fromDirs, pluginOptions }),
+        await importPlugin<RegistryAuthProvider>(name, "auth", { fromDirs: configDirs, pluginOptions }),
       );
     }
   }

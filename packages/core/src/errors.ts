@@ -1,5 +1,7 @@
 // Every error imagespec raises is an ImageSpecError: a stable `code`, a `hint` that says what to do, and an
-// `is()` check that works across duplicated package copies (it checks a global symbol, not the prototype).
+// `is()` check that works across duplicated package copies (it checks a global symbol and the code, not the
+// prototype). One class per code (docs/errors.md lists them): `SpecValidationError.is(e)` is true for any copy's
+// SPEC_INVALID error; `ImageSpecError.is(e)` for any of them.
 
 const BRAND = Symbol.for("imagespec.error");
 
@@ -12,6 +14,7 @@ export type ImageSpecErrorCode =
   | "BUILD_CANCELLED"
   | "REGISTRY_AUTH_FAILED"
   | "REGISTRY_UNAVAILABLE"
+  | "PUSH_NOT_VERIFIED"
   | "USAGE";
 
 export interface ImageSpecErrorOptions {
@@ -19,10 +22,12 @@ export interface ImageSpecErrorOptions {
   cause?: unknown;
 }
 
-export class ImageSpecError extends Error {
+export abstract class ImageSpecError extends Error {
   readonly [BRAND] = true;
   readonly code: ImageSpecErrorCode;
   readonly hint: string | undefined;
+  /** The code of a subclass's errors (set by each subclass; `is()` checks it). */
+  static readonly code: ImageSpecErrorCode | undefined = undefined;
 
   constructor(code: ImageSpecErrorCode, message: string, options: ImageSpecErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -31,13 +36,21 @@ export class ImageSpecError extends Error {
     this.hint = options.hint;
   }
 
-  static is(value: unknown): value is ImageSpecError {
-    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  /** Whether `value` is an imagespec error (of this class's code, when called on a subclass), from any copy. */
+  static is<T extends abstract new (...args: never[]) => ImageSpecError>(
+    this: T & { readonly code: ImageSpecErrorCode | undefined },
+    value: unknown,
+  ): value is InstanceType<T> {
+    if (typeof value !== "object" || value === null || (value as Record<symbol, unknown>)[BRAND] !== true) {
+      return false;
+    }
+    return this.code === undefined || (value as ImageSpecError).code === this.code;
   }
 }
 
 /** A spec (or a spec file, or a CLI argument that feeds a spec) is invalid. `field` is the path, e.g. `copy[1]`. */
 export class SpecValidationError extends ImageSpecError {
+  static override readonly code = "SPEC_INVALID";
   readonly field: string;
   constructor(field: string, message: string, options: ImageSpecErrorOptions = {}) {
     super("SPEC_INVALID", field ? `${field}: ${message}` : message, options);
@@ -47,6 +60,7 @@ export class SpecValidationError extends ImageSpecError {
 
 /** A builder or auth provider was named but its package cannot be resolved. */
 export class PluginNotInstalledError extends ImageSpecError {
+  static override readonly code = "PLUGIN_NOT_INSTALLED";
   readonly kind: "builder" | "auth";
   readonly requested: string;
   readonly packageName: string;
@@ -54,12 +68,16 @@ export class PluginNotInstalledError extends ImageSpecError {
     kind: "builder" | "auth",
     requested: string,
     packageName: string,
-    options: ImageSpecErrorOptions = {},
+    options: ImageSpecErrorOptions & { message?: string } = {},
   ) {
-    super("PLUGIN_NOT_INSTALLED", `${kind} "${requested}" is not installed (package ${packageName})`, {
-      hint: options.hint ?? `Install it in your project: npm install ${packageName}`,
-      cause: options.cause,
-    });
+    super(
+      "PLUGIN_NOT_INSTALLED",
+      options.message ?? `${kind} "${requested}" is not installed (package ${packageName})`,
+      {
+        hint: options.hint ?? `Install it in your project: npm install ${packageName}`,
+        cause: options.cause,
+      },
+    );
     this.kind = kind;
     this.requested = requested;
     this.packageName = packageName;
@@ -68,6 +86,7 @@ export class PluginNotInstalledError extends ImageSpecError {
 
 /** A module was loaded as a plugin but does not implement a supported plugin contract. */
 export class PluginIncompatibleError extends ImageSpecError {
+  static override readonly code = "PLUGIN_INCOMPATIBLE";
   readonly packageName: string;
   constructor(packageName: string, message: string, options: ImageSpecErrorOptions = {}) {
     super("PLUGIN_INCOMPATIBLE", `${packageName}: ${message}`, options);
@@ -77,6 +96,7 @@ export class PluginIncompatibleError extends ImageSpecError {
 
 /** The chosen builder cannot honour something the spec asks for. Raised before any build starts. */
 export class UnsupportedCapabilityError extends ImageSpecError {
+  static override readonly code = "UNSUPPORTED_CAPABILITY";
   readonly builder: string;
   readonly capability: string;
   readonly field: string | undefined;
@@ -106,6 +126,7 @@ export interface BuildFailure {
 }
 
 export class BuildFailedError extends ImageSpecError {
+  static override readonly code = "BUILD_FAILED";
   readonly builder: string;
   readonly imageName: string;
   readonly step: string | undefined;
@@ -122,6 +143,7 @@ export class BuildFailedError extends ImageSpecError {
 }
 
 export class BuildCancelledError extends ImageSpecError {
+  static override readonly code = "BUILD_CANCELLED";
   readonly builder: string;
   constructor(builder: string, imageName: string, options: ImageSpecErrorOptions = {}) {
     super("BUILD_CANCELLED", `[${builder}] build of ${imageName} was cancelled; nothing was pushed`, options);
@@ -130,6 +152,7 @@ export class BuildCancelledError extends ImageSpecError {
 }
 
 export class RegistryAuthError extends ImageSpecError {
+  static override readonly code = "REGISTRY_AUTH_FAILED";
   readonly registry: string;
   readonly provider: string;
   constructor(registry: string, provider: string, message: string, options: ImageSpecErrorOptions = {}) {
@@ -140,6 +163,7 @@ export class RegistryAuthError extends ImageSpecError {
 }
 
 export class RegistryUnavailableError extends ImageSpecError {
+  static override readonly code = "REGISTRY_UNAVAILABLE";
   readonly registry: string;
   constructor(registry: string, message: string, options: ImageSpecErrorOptions = {}) {
     super("REGISTRY_UNAVAILABLE", `${registry}: ${message}`, options);
@@ -149,7 +173,20 @@ export class RegistryUnavailableError extends ImageSpecError {
 
 /** Invalid command-line usage (unknown flag, missing argument). */
 export class UsageError extends ImageSpecError {
+  static override readonly code = "USAGE";
   constructor(message: string, options: ImageSpecErrorOptions = {}) {
     super("USAGE", message, options);
+  }
+}
+
+/** A builder said it pushed an image that the registry, asked afterwards, does not have. */
+export class PushNotVerifiedError extends ImageSpecError {
+  static override readonly code = "PUSH_NOT_VERIFIED";
+  readonly imageName: string;
+  readonly builder: string;
+  constructor(builder: string, imageName: string, message: string, options: ImageSpecErrorOptions = {}) {
+    super("PUSH_NOT_VERIFIED", `[${builder}] ${imageName}: ${message}`, options);
+    this.builder = builder;
+    this.imageName = imageName;
   }
 }

@@ -21,8 +21,8 @@ import { resolveCredentials, writeDockerConfig } from "../src/builder-kit/docker
 import { execProcess } from "../src/builder-kit/exec.ts";
 import { pushFailureError } from "../src/builder-kit/push-errors.ts";
 import { createRedactor, credentialSecrets, fileSecrets } from "../src/builder-kit/redact.ts";
+import type { CredentialResolver, RegistryCredentials } from "../src/contracts.ts";
 import { BuildCancelledError, RegistryAuthError, RegistryUnavailableError } from "../src/errors.ts";
-import type { CredentialResolver, RegistryCredentials } from "../src/plugins/types.ts";
 
 const node = process.execPath;
 const b64 = (text: string) => Buffer.from(text).toString("base64");

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { abortable, createCredentialCache, type RegistryCredentials, retrying } from "../src/index.ts";
+import { abortable } from "../src/kit.ts";
+import { createCredentialCache, type RegistryCredentials, retrying } from "../src/plugin.ts";
 
 class Throttled extends Error {}
 

@@ -6,8 +6,6 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import {
   BuildCancelledError,
-  type Builder,
-  type BuildRequest,
   createRegistry,
   type EngineEvent,
   type EnsureOptions,
@@ -19,6 +17,7 @@ import {
   RegistryUnavailableError,
   UnsupportedCapabilityError,
 } from "../src/index.ts";
+import type { Builder, BuildRequest } from "../src/plugin.ts";
 
 const noEnv = { env: {} };
 const allCaps = {
@@ -230,19 +229,26 @@ describe("ensure", () => {
     expect(checker.present.has(await s.imageName())).toBe(false);
   });
 
-  it("fails when a pushed image cannot be found afterwards", async () => {
+  it("fails when a pushed image cannot be found afterwards, and records nothing", async () => {
     const { base } = setup({ pushes: false });
-    await expect(ensure([spec({ name: "lost" })], base)).rejects.toThrow(
-      /was pushed but the registry does not list it/,
-    );
+    const events: EngineEvent[] = [];
+    await expect(
+      ensure([spec({ name: "lost" })], { ...base, onEvent: (e) => events.push(e) }),
+    ).rejects.toMatchObject({
+      code: "PUSH_NOT_VERIFIED",
+      message: expect.stringMatching(/reported a push, but the registry does not have the image/),
+    });
+    expect(events.filter((e) => e.type === "push-end")).toEqual([]);
   });
 
-  it("asks nothing for a noop spec and names its prebuilt image", async () => {
+  it("asks only for a noop spec's prebuilt image, and records it as prebuilt", async () => {
     const { checker, base } = setup();
-    const noop = spec({ name: "pre", builder: "noop", baseImage: "ghcr.io/org/prebuilt:1" });
+    checker.present.add("localhost:5000/org/prebuilt:1");
+    const noop = spec({ name: "pre", builder: "noop", baseImage: "localhost:5000/org/prebuilt:1" });
     const result = await ensure([noop], base);
-    expect(result.imageNames).toEqual(["ghcr.io/org/prebuilt:1"]);
-    expect(checker.asked).toEqual([]);
+    expect(result.imageNames).toEqual(["localhost:5000/org/prebuilt:1"]);
+    expect(result.records).toMatchObject([{ status: "prebuilt", pushed: false, builder: "noop" }]);
+    expect(checker.asked).toEqual(["localhost:5000/org/prebuilt:1"]);
   });
 
   it("skips an existing image without loading a lazily registered builder, and loads it to build", async () => {
@@ -341,7 +347,7 @@ console.log(JSON.stringify(records[0]));
 
 describe("build locks", () => {
   it("take over a lock whose process died, and wait for a live one", async () => {
-    const { acquireLock } = await import("../src/index.ts");
+    const { acquireLock } = await import("../src/engine/lock.ts");
     const dir = realpathSync(mkdtempSync(path.join(tmpdir(), "imagespec-lock-")));
     const first = await acquireLock("img:1", { dir });
     let waited = 0;

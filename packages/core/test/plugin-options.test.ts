@@ -1,13 +1,8 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
 import * as zc from "zod";
 import * as z from "zod/mini";
-import {
-  ImageSpecError,
-  type PluginOptionsContext,
-  parsePluginOptions,
-  pluginOptionError,
-  SpecValidationError,
-} from "../src/index.ts";
+import { ImageSpecError, SpecValidationError } from "../src/index.ts";
+import { type PluginOptionsContext, parsePluginOptions, pluginOptionError } from "../src/plugin.ts";
 
 const DOCKER: PluginOptionsContext = { plugin: "docker", kind: "builder", docs: "docs/builders/docker.md" };
 const ECR: PluginOptionsContext = { plugin: "ecr", kind: "auth", docs: "docs/auth/ecr.md" };

@@ -3,21 +3,23 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
-  assertCapabilities,
-  type Builder,
-  createNoopBuilder,
   createRegistry,
   defineConfig,
   ImageSpec,
   ImageSpecError,
-  importPlugin,
   loadConfig,
   PluginIncompatibleError,
   PluginNotInstalledError,
   registryFromConfig,
-  requiredCapabilities,
   UnsupportedCapabilityError,
 } from "../src/index.ts";
+import {
+  assertCapabilities,
+  type Builder,
+  createNoopBuilder,
+  importPlugin,
+  requiredCapabilities,
+} from "../src/plugin.ts";
 
 const noEnv = { env: {} };
 const caps = {
@@ -70,7 +72,7 @@ describe("plugin registry", () => {
   it("serves specs without a builder with the highest priority (ties: first registered), like flytekit", () => {
     const registry = createRegistry();
     const spec = new ImageSpec({}, noEnv);
-    expect(registry.builderNameFor(spec)).toBe("noop");
+    expect(registry.builderNameFor(spec)).toBeUndefined(); // noop serves only specs that name it
     registry.registerBuilder("default", fakeBuilder("default"), { priority: 1 });
     expect(registry.builderNameFor(spec)).toBe("default");
     registry.registerBuilder("envd", fakeBuilder("envd"));
@@ -127,8 +129,10 @@ describe("noop builder (flytekit semantics)", () => {
     const noop = createNoopBuilder();
     expect(noop.checksExistence).toBe(false);
     const spec = new ImageSpec({ builder: "noop", baseImage: "ghcr.io/org/prebuilt:1.0" }, noEnv);
-    expect(await noop.build({ spec, imageName: await spec.imageName(), push: true }, context)).toEqual({
+    const request = { spec, identity: await spec.identity(), imageName: await spec.imageName(), push: true };
+    expect(await noop.build(request, context)).toEqual({
       imageName: "ghcr.io/org/prebuilt:1.0",
+      prebuilt: true,
     });
     expect(await spec.imageName()).toBe("ghcr.io/org/prebuilt:1.0");
   });
@@ -136,7 +140,10 @@ describe("noop builder (flytekit semantics)", () => {
   it("requires a string base image", async () => {
     const spec = new ImageSpec({ builder: "noop" }, noEnv);
     await expect(
-      createNoopBuilder().build({ spec, imageName: "x", push: false }, context),
+      createNoopBuilder().build(
+        { spec, identity: await spec.identity(), imageName: "x", push: false },
+        context,
+      ),
     ).rejects.toMatchObject({
       code: "SPEC_INVALID",
       field: "baseImage",

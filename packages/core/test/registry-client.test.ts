@@ -1,10 +1,10 @@
 import type { ServerResponse } from "node:http";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { CredentialResolver, RegistryCredentials } from "../src/contracts.ts";
 import { SpecValidationError } from "../src/errors.ts";
-import type { CredentialResolver, RegistryCredentials } from "../src/plugins/types.ts";
+import { ImageSpec } from "../src/image-spec.ts";
 import { parseChallenges } from "../src/registry/challenge.ts";
 import { RegistryClient, type RegistryClientOptions } from "../src/registry/client.ts";
-import { ImageSpec } from "../src/spec/image-spec.ts";
 import {
   type Handler,
   type RecordedRequest,

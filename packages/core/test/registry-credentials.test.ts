@@ -1,9 +1,9 @@
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { RegistryAuthProvider, RegistryCredentials } from "../src/contracts.ts";
 import { RegistryAuthError } from "../src/errors.ts";
-import type { RegistryAuthProvider, RegistryCredentials } from "../src/plugins/types.ts";
+import { DOCKER_HUB_CREDENTIALS_KEY } from "../src/model/grammar.ts";
 import { createCredentialResolver } from "../src/registry/credentials.ts";
-import { DOCKER_HUB_CREDENTIALS_KEY } from "../src/registry/reference.ts";
 import { type DockerWorld, dockerWorld } from "./registry-helpers.ts";
 
 let world: DockerWorld;

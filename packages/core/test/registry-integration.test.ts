@@ -2,9 +2,9 @@
 // IMAGESPEC_TEST_REGISTRY=localhost:5000 holding IMAGESPEC_TEST_BASE_IMAGE (default
 // <registry>/imagespec/python-base:bookworm, a single-manifest linux/amd64 image).
 import { describe, expect, it } from "vitest";
+import { ImageSpec } from "../src/image-spec.ts";
+import { isLoopbackHost } from "../src/model/grammar.ts";
 import { RegistryClient } from "../src/registry/client.ts";
-import { isLoopbackHost } from "../src/registry/reference.ts";
-import { ImageSpec } from "../src/spec/image-spec.ts";
 
 const registry = process.env.IMAGESPEC_TEST_REGISTRY;
 const baseImage = process.env.IMAGESPEC_TEST_BASE_IMAGE ?? `${registry}/imagespec/python-base:bookworm`;
@@ -42,6 +42,7 @@ describe.skipIf(!registry)(title, () => {
 
   it("ImageSpec.exist() with the default client: a noop spec's prebuilt image exists, a new tag does not", async () => {
     const env = { env: {} };
+    // A noop spec's image is its prebuilt image: asked in the registry that image names.
     expect(await new ImageSpec({ builder: "noop", baseImage }, env).exist()).toBe(true);
     const fresh = new ImageSpec(
       { name: "imagespec-registry-test", registry, packages: [`x==${Date.now()}`] },

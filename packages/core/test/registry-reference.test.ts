@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { ImageSpecError, SpecValidationError } from "../src/errors.ts";
-import { apiBaseUrl } from "../src/registry/client.ts";
 import {
   DOCKER_HUB_CREDENTIALS_KEY,
   dockerCredentialsKey,
   isLoopbackHost,
   parseImageReference,
   registryHost,
-} from "../src/registry/reference.ts";
+} from "../src/model/grammar.ts";
+import { apiBaseUrl } from "../src/registry/client.ts";
 
 const HUB = DOCKER_HUB_CREDENTIALS_KEY;
 const D = `sha256:${"ab".repeat(32)}`;

@@ -4,9 +4,9 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ExistenceAnswer } from "../src/contracts.ts";
 import { RegistryClient } from "../src/registry/client.ts";
 import { createCredentialResolver } from "../src/registry/credentials.ts";
-import type { ExistenceAnswer } from "../src/spec/image-spec.ts";
 import { type DockerWorld, dockerWorld, reply, startServer, type TestServer } from "./registry-helpers.ts";
 
 const CANARY = "canary-Pa55w0rd-9f1c2e";

@@ -151,9 +151,9 @@ describe("exist() seam", () => {
         return status === "unknown" ? { status, reason: "denied" } : { status };
       },
     });
-    expect(await spec.exist(checker("present"))).toBe(true);
-    expect(await spec.exist(checker("missing"))).toBe(false);
-    expect(await spec.exist(checker("unknown"))).toBeUndefined();
+    expect(await spec.exist({ checker: checker("present") })).toBe(true);
+    expect(await spec.exist({ checker: checker("missing") })).toBe(false);
+    expect(await spec.exist({ checker: checker("unknown") })).toBeUndefined();
     expect(asked[0]).toEqual([await spec.imageName(), ["linux/amd64", "linux/arm64"]]);
   });
 });

@@ -1,7 +1,8 @@
 // The contract says an aborted build rejects with BuildCancelledError, whatever gave way first once the signal
 // fired (a killed process, a file write, a credential lookup). Builders wrap their build in this.
+
+import type { BuildContext, BuildRequest } from "../contracts.ts";
 import { BuildCancelledError, ImageSpecError } from "../errors.ts";
-import type { BuildContext, BuildRequest } from "../plugins/types.ts";
 
 /** Runs `build`; once `context.signal` has aborted, any failure becomes a BuildCancelledError of `builder`. */
 export async function cancellable<T>(

@@ -6,8 +6,8 @@
 import { mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import path from "node:path";
-import type { CredentialResolver, RegistryCredentials } from "../plugins/types.ts";
-import { dockerCredentialsKey } from "../registry/reference.ts";
+import type { CredentialResolver, RegistryCredentials } from "../contracts.ts";
+import { dockerCredentialsKey } from "../model/grammar.ts";
 
 const LINKED = ["cli-plugins", "buildx", "contexts"];
 

@@ -2,7 +2,7 @@
 // contents of secret files) and a redactor that masks them, and their base64 forms, in each line of output
 // before it becomes an event or an error's log tail.
 import { readFile } from "node:fs/promises";
-import type { RegistryCredentials } from "../plugins/types.ts";
+import type { RegistryCredentials } from "../contracts.ts";
 
 /** Replaces every secret (and its base64 forms) in a line with `***`. */
 export function createRedactor(secrets: Iterable<string>): (text: string) => string {

@@ -1,27 +1,25 @@
-// The build engine: `ensure(specs)` makes every image exist. Nested bases first; skip what the registry
-// already has (unless forced); otherwise build, push and check the push. Identical images build once per
-// process (a promise per image name) and once across processes (a lock per image name).
+// The build engine: `ensure(specs)` makes every image exist (docs/engine.md). Nested bases first; skip what
+// the registry already has (unless forced); otherwise build, push, and check in the registry that the push
+// landed. Nothing is reported built, pushed or present that was not seen there. Identical images build once
+// per process (a promise per image name) and once across processes (a lock per image name).
+import type { BuildEvent, Builder, CredentialResolver, ImageExistenceChecker } from "../contracts.ts";
 import { pushFromEnv } from "../env.ts";
-import {
-  BuildCancelledError,
-  ImageSpecError,
-  RegistryAuthError,
-  RegistryUnavailableError,
-} from "../errors.ts";
+import { BuildCancelledError } from "../errors.ts";
+import { computeIdentity, type Identity } from "../identity/identity.ts";
+import type { SpecModel } from "../model/spec.ts";
 import { assertCapabilities } from "../plugins/capabilities.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
-import type { BuildEvent, Builder, CredentialResolver, RegistryAuthProvider } from "../plugins/types.ts";
-import { type ImageReference, parseImageReference } from "../registry/reference.ts";
-import type { ExistenceAnswer, ImageExistenceChecker, ImageSpec } from "../spec/image-spec.ts";
 import { type Limiter, limit } from "../util/limit.ts";
+import { type Existence, existenceClient, imageExists, registryExists } from "./existence.ts";
 import { acquireLock } from "./lock.ts";
+import { type Outcome, prepareRepositories, unanswered, verifyBuilt } from "./verify.ts";
 
 export type EngineEvent =
   | BuildEvent
   | {
       type: "check-end";
       imageName: string;
-      answer: ExistenceAnswer["status"];
+      answer: Existence["status"];
       reason?: string;
       /** The auth provider whose cloud API answered when the registry API could not. */
       provider?: string;
@@ -33,21 +31,32 @@ export type EngineEvent =
 export type SkipReason = "exists" | "built-elsewhere" | "assumed-exists";
 
 export interface ImageRecord {
+  /** The name the image is known by: the builder's returned name (flytekit's real name) when it gave one. */
   imageName: string;
+  /** The computed `[registry/]name:tag`, when the builder named the image otherwise. */
+  requestedName?: string;
   /** The spec's id (baked into the image as _F_IMG_ID). */
   id: string;
-  status: "built" | "skipped";
+  /**
+   * built: a builder made it (and, when `pushed`, the registry was seen to hold it); skipped: it was there
+   * (or, with `reason: "assumed-exists"`, assumed to be); prebuilt: nothing was built, the builder stands for
+   * an existing image (noop), which was seen in its registry (or assumed, with `reason`).
+   */
+  status: "built" | "skipped" | "prebuilt";
   reason?: SkipReason;
   builder: string;
+  /** True only when the registry was seen to hold the pushed image. */
   pushed: boolean;
+  /** The manifest digest the registry answered with (or the builder's, when the registry gave none). */
   digest?: string;
   seconds: number;
 }
 
 export interface EnsureOptions {
   registry: PluginRegistry;
-  /** Answers "does this image exist?" for specs with a registry. */
-  checker: ImageExistenceChecker;
+  /** Answers "does this image exist?" for specs with a registry. Default: core's client over `registry`'s
+   * auth chain. */
+  checker?: ImageExistenceChecker;
   credentials?: CredentialResolver;
   /** Push after building (specs with a registry). Default: FLYTE_PUSH_IMAGE_SPEC (true unless false-like). */
   push?: boolean;
@@ -67,22 +76,34 @@ export interface EnsureOptions {
 }
 
 export interface EnsureResult {
-  /** The image name of each spec, in order. */
+  /** The image name of each spec, in order: the name its builder returned. */
   imageNames: string[];
   /** One record per image handled (nested bases included), in completion order. */
   records: ImageRecord[];
 }
 
-/** How to get flytekit's behaviour back when the registry cannot answer. */
-const ASSUME = "Or set FLYTE_IMG_FAST_FAIL=false to assume the image exists (flytekit's behaviour).";
-
 const noCredentials: CredentialResolver = { resolve: async () => undefined };
 
 /** Makes every spec's image exist; returns their names and a record per image. */
-export async function ensure(specs: readonly ImageSpec[], options: EnsureOptions): Promise<EnsureResult> {
+export async function ensure(specs: readonly SpecModel[], options: EnsureOptions): Promise<EnsureResult> {
   const engine = new Engine(options);
   const imageNames = await Promise.all(specs.map((spec) => engine.ensureOne(spec).then((r) => r.imageName)));
   return { imageNames, records: engine.records };
+}
+
+/** One image's job: its spec, identity and builder, and how the engine was asked to treat it. */
+export interface Job {
+  spec: SpecModel;
+  identity: Identity;
+  imageName: string;
+  baseImageName: string | undefined;
+  builderName: string;
+  checksExistence: boolean;
+  builder: () => Promise<Builder>;
+  push: boolean;
+  force: boolean;
+  fastFail: boolean;
+  started: number;
 }
 
 class Engine {
@@ -91,200 +112,163 @@ class Engine {
   readonly #inFlight = new Map<string, Promise<ImageRecord>>();
   readonly #slot: Limiter;
   readonly #signal: AbortSignal;
+  readonly #checker: ImageExistenceChecker;
 
   constructor(options: EnsureOptions) {
     this.#options = options;
+    this.#checker = options.checker ?? existenceClient(options.registry);
     this.#slot = limit(Math.max(1, options.concurrency ?? 2));
     this.#signal = options.signal ?? new AbortController().signal;
   }
 
-  #emit(event: EngineEvent): void {
+  #emit = (event: EngineEvent): void => {
     this.#options.onEvent?.(event);
-  }
+  };
 
   /** One image, once per process however many specs (or nested bases) name it. */
-  async ensureOne(spec: ImageSpec): Promise<ImageRecord> {
-    const imageName = await spec.imageName();
-    let pending = this.#inFlight.get(imageName);
+  async ensureOne(spec: SpecModel): Promise<ImageRecord> {
+    const base = typeof spec.baseImage === "object" ? await this.ensureOne(spec.baseImage) : undefined;
+    const identity = await computeIdentity(spec, { baseImageName: base?.imageName });
+    let pending = this.#inFlight.get(identity.imageName);
     if (!pending) {
-      pending = this.#run(spec, imageName);
-      this.#inFlight.set(imageName, pending);
+      pending = this.#run(this.#job(spec, identity, base?.imageName));
+      this.#inFlight.set(identity.imageName, pending);
     }
     return pending;
   }
 
-  async #run(spec: ImageSpec, imageName: string): Promise<ImageRecord> {
-    const started = performance.now();
-    const base = typeof spec.baseImage === "object" ? await this.ensureOne(spec.baseImage) : undefined;
-    const registry = this.#options.registry;
-    const builderName = this.#options.builder ?? registry.builderNameFor(spec);
-    if (!builderName) {
-      throw new ImageSpecError("PLUGIN_NOT_INSTALLED", "no image builder is registered", {
-        hint: "Register one (registry.registerBuilder) or name it in imagespec.config.",
+  #job(spec: SpecModel, identity: Identity, baseImageName: string | undefined): Job {
+    const plugins = this.#options.registry;
+    const entry = plugins.entryFor(spec, this.#options.builder);
+    let loaded: Promise<Builder> | undefined;
+    return {
+      spec,
+      identity,
+      imageName: identity.imageName,
+      baseImageName,
+      builderName: entry.name,
+      checksExistence: entry.checksExistence,
+      // Loaded only when needed: to build, or to ask its local image store. An image the registry already
+      // has is skipped without importing the builder (imagespec build on a warm cache).
+      builder: () => {
+        loaded ??= plugins.getBuilder(entry.name);
+        return loaded;
+      },
+      push: (this.#options.push ?? pushFromEnv()) && Boolean(spec.registry),
+      force: Boolean(this.#options.force) || spec.isForcePush,
+      fastFail: this.#options.fastFail ?? spec.isFastFail,
+      started: performance.now(),
+    };
+  }
+
+  #record(job: Job, outcome: Outcome): ImageRecord {
+    const done: ImageRecord = {
+      imageName: outcome.imageName ?? job.imageName,
+      ...(outcome.imageName !== undefined && outcome.imageName !== job.imageName
+        ? { requestedName: job.imageName }
+        : {}),
+      id: job.identity.id,
+      status: outcome.status,
+      ...(outcome.reason ? { reason: outcome.reason } : {}),
+      builder: job.builderName,
+      pushed: outcome.pushed ?? false,
+      ...(outcome.digest ? { digest: outcome.digest } : {}),
+      seconds: (performance.now() - job.started) / 1000,
+    };
+    this.records.push(done);
+    return done;
+  }
+
+  async #exists(job: Job, imageName = job.imageName, inRegistry = false): Promise<Existence> {
+    const options = {
+      plugins: this.#options.registry,
+      checker: this.#checker,
+      builder: job.builder,
+      signal: this.#signal,
+    };
+    const answer = inRegistry
+      ? await registryExists(imageName, job.spec.platforms, options)
+      : await imageExists(job.spec, imageName, options);
+    this.#emit({
+      type: "check-end",
+      imageName,
+      answer: answer.status,
+      ...(answer.status === "unknown" ? { reason: answer.reason } : {}),
+      ...(answer.provider ? { provider: answer.provider } : {}),
+    });
+    return answer;
+  }
+
+  /** Why the image need not be built, or undefined; throws when it cannot be known and fast-fail is on. */
+  async #skipReason(job: Job): Promise<SkipReason | undefined> {
+    if (job.force || !job.checksExistence) return undefined;
+    const answer = await this.#exists(job);
+    if (answer.status === "present") return "exists";
+    if (answer.status === "missing") return undefined;
+    // No registry and no local store to ask (the builder has none): build; nothing is claimed either way.
+    if (!job.spec.registry) return undefined;
+    if (job.fastFail) throw unanswered(job, answer);
+    return "assumed-exists";
+  }
+
+  async #run(job: Job): Promise<ImageRecord> {
+    const first = await this.#skipReason(job);
+    if (first) {
+      this.#emit({ type: "build-skip", imageName: job.imageName, reason: first });
+      return this.#record(job, { status: "skipped", reason: first });
+    }
+    const builder = await job.builder();
+    assertCapabilities(builder, job.spec, { push: job.push });
+    if (this.#options.push === true && !job.spec.registry) {
+      this.#emit({
+        type: "warning",
+        imageName: job.imageName,
+        field: "registry",
+        message:
+          "the spec has no registry: the image is built into the builder's local store, nothing is pushed",
       });
     }
-    const entry = registry.entry(builderName);
-    const push = (this.#options.push ?? pushFromEnv()) && Boolean(spec.registry);
-    const force = this.#options.force || spec.isForcePush;
-    const fastFail = this.#options.fastFail ?? spec.isFastFail;
-    const record = (fields: Omit<ImageRecord, "imageName" | "id" | "builder" | "seconds">): ImageRecord => {
-      const done = {
-        imageName,
-        id: spec.id,
-        builder: entry.name,
-        seconds: (performance.now() - started) / 1000,
-        ...fields,
-      };
-      this.records.push(done);
-      return done;
-    };
-    // The builder is loaded only when it is needed: to build, or to ask its local image store. An image that
-    // the registry already has is skipped without importing the builder (imagespec build on a warm cache).
-    let loaded: Promise<Builder> | undefined;
-    const builder = (): Promise<Builder> => {
-      loaded ??= registry.getBuilder(entry.name);
-      return loaded;
-    };
-
-    const skip = async (): Promise<SkipReason | undefined> => {
-      if (force || !entry.checksExistence) return undefined;
-      const answer = await this.#exists(spec, imageName, builder);
-      if (answer.status === "present") return "exists";
-      if (answer.status === "missing") return undefined;
-      if (fastFail && answer.authFailure) {
-        const { registry, provider } = answer.authFailure;
-        throw new RegistryAuthError(
-          registry,
-          provider,
-          `cannot tell whether ${imageName} exists: ${answer.reason}`,
-          {
-            hint:
-              provider === "oci"
-                ? `No credentials were found for ${registry}: log in (docker login ${registry}) or name an auth provider for it in imagespec.config. ${ASSUME}`
-                : `The credentials from ${provider} were refused: check what they may access on ${registry}. ${ASSUME}`,
-          },
-        );
-      }
-      if (fastFail) {
-        throw new RegistryUnavailableError(
-          spec.registry || "local image store",
-          `cannot tell whether ${imageName} exists: ${answer.reason}`,
-          {
-            hint: `Fix access to the registry. ${ASSUME}`,
-          },
-        );
-      }
-      return "assumed-exists";
-    };
-
-    const first = await skip();
-    if (first) {
-      this.#emit({ type: "build-skip", imageName, reason: first });
-      return record({ status: "skipped", reason: first, pushed: false });
-    }
-    const chosen = await builder();
-    assertCapabilities(chosen, spec, { push });
-    if (push) {
-      for (const p of this.#providersFor(imageName)) {
-        await p.auth.prepareRepository?.(p.ref, { signal: this.#signal });
-      }
-    }
+    if (job.push) await prepareRepositories(this.#options.registry, job.imageName, this.#signal);
     return this.#slot(async () => {
-      const lock = await acquireLock(imageName, {
+      const lock = await acquireLock(job.imageName, {
         dir: this.#options.lockDir,
         signal: this.#signal,
-        onWait: (owner) => this.#emit({ type: "lock-wait", imageName, pid: owner.pid }),
+        onWait: (owner) => this.#emit({ type: "lock-wait", imageName: job.imageName, pid: owner.pid }),
       });
       try {
         // Another process may have built it while this one waited for the lock.
-        if (!force && (await skip()) === "exists") {
-          this.#emit({ type: "build-skip", imageName, reason: "built-elsewhere" });
-          return record({ status: "skipped", reason: "built-elsewhere", pushed: false });
+        if (!job.force && (await this.#skipReason(job)) === "exists") {
+          this.#emit({ type: "build-skip", imageName: job.imageName, reason: "built-elsewhere" });
+          return this.#record(job, { status: "skipped", reason: "built-elsewhere" });
         }
-        const result = await chosen.build(
-          { spec, imageName, baseImageName: base?.imageName, push },
-          {
-            signal: this.#signal,
-            emit: (event) => this.#emit(event),
-            credentials: this.#options.credentials ?? noCredentials,
-          },
-        );
-        if (this.#signal.aborted)
-          throw new BuildCancelledError(chosen.name, imageName, { cause: this.#signal.reason });
-        if (push && entry.checksExistence) await this.#verifyPushed(spec, imageName, builder);
-        return record({ status: "built", pushed: push, digest: result.digest });
+        return this.#record(job, await this.#build(job, builder));
       } finally {
         await lock.release();
       }
     });
   }
 
-  async #exists(
-    spec: ImageSpec,
-    imageName: string,
-    builder: () => Promise<Builder>,
-  ): Promise<ExistenceAnswer> {
-    let answer: ExistenceAnswer;
-    let provider: string | undefined;
-    if (spec.registry) {
-      answer = await this.#options.checker.exists(imageName, {
-        platforms: spec.platforms,
+  async #build(job: Job, builder: Builder): Promise<Outcome> {
+    const result = await builder.build(
+      {
+        spec: job.spec,
+        identity: job.identity,
+        imageName: job.imageName,
+        baseImageName: job.baseImageName,
+        push: job.push,
+      },
+      {
         signal: this.#signal,
-      });
-      // The registry API could not answer: a provider with its own cloud API may (single-platform images only:
-      // those APIs know tags, not which platforms an index holds).
-      if (answer.status === "unknown" && spec.platforms.length <= 1) {
-        const reasons = [answer.reason];
-        for (const { auth, ref } of this.#providersFor(imageName)) {
-          if (!auth.exists) continue;
-          const other = await auth.exists(ref, { signal: this.#signal });
-          if (other.status !== "unknown") {
-            answer = other;
-            provider = auth.name;
-            break;
-          }
-          reasons.push(`${auth.name}: ${other.reason}`);
-        }
-        if (answer.status === "unknown") answer = { ...answer, reason: reasons.join("; ") };
-      }
-    } else {
-      answer = (await (await builder()).exists?.(imageName, { signal: this.#signal })) ?? {
-        status: "missing",
-      };
+        emit: this.#emit,
+        credentials: this.#options.credentials ?? noCredentials,
+      },
+    );
+    if (this.#signal.aborted) {
+      throw new BuildCancelledError(builder.name, job.imageName, { cause: this.#signal.reason });
     }
-    this.#emit({
-      type: "check-end",
-      imageName,
-      answer: answer.status,
-      ...(answer.status === "unknown" ? { reason: answer.reason } : {}),
-      ...(provider ? { provider } : {}),
+    return verifyBuilt(job, result, {
+      checker: this.#checker,
+      exists: (name, inRegistry) => this.#exists(job, name, inRegistry),
     });
-    return answer;
-  }
-
-  /** The registered auth providers whose host matches the image's registry, in chain order. */
-  #providersFor(imageName: string): { auth: RegistryAuthProvider; ref: ImageReference }[] {
-    const ref = parseImageReference(imageName, { field: "imageName" });
-    return this.#options.registry
-      .authProviders()
-      .filter((auth) => auth.matches(ref.domain))
-      .map((auth) => ({ auth, ref }));
-  }
-
-  async #verifyPushed(spec: ImageSpec, imageName: string, builder: () => Promise<Builder>): Promise<void> {
-    this.#options.checker.invalidate?.(imageName);
-    const answer = await this.#exists(spec, imageName, builder);
-    if (answer.status !== "present") {
-      throw new RegistryUnavailableError(
-        spec.registry ?? "",
-        `${imageName} was pushed but the registry does not list it`,
-        {
-          hint:
-            answer.status === "unknown"
-              ? `The check failed: ${answer.reason}`
-              : "Check the registry's address and that the push went to the same registry.",
-        },
-      );
-    }
   }
 }

@@ -5,10 +5,10 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import path from "node:path";
 import { SpecValidationError } from "../errors.ts";
-import type { ImageSpec } from "../spec/image-spec.ts";
-import { FIELD_NAMES, snakeCase } from "../spec/schema.ts";
+import { FIELD_NAMES, snakeCase } from "../model/schema.ts";
+import type { SpecModel } from "../model/spec.ts";
 import { limit } from "../util/limit.ts";
-import type { Identity } from "./identity.ts";
+import { computeIdentity, type Identity } from "./identity.ts";
 import { compareCodePoints, type TreeFile } from "./tree.ts";
 
 /** The digested file sets of a spec. */
@@ -46,8 +46,8 @@ export interface RequirementsFile {
 const HASH_ORDER = FIELD_NAMES.map(snakeCase);
 
 /** The hash inputs that make the tags of `a` and `b` differ, in hash order; [] when the tags are equal. */
-export async function explainDifference(a: ImageSpec, b: ImageSpec): Promise<Difference[]> {
-  const [ia, ib] = await Promise.all([a.identity(), b.identity()]);
+export async function explainDifference(a: SpecModel, b: SpecModel): Promise<Difference[]> {
+  const [ia, ib] = await Promise.all([computeIdentity(a), computeIdentity(b)]);
   if (ia.tag === ib.tag) return [];
   const fa = new Map(ia.tagFields);
   const fb = new Map(ib.tagFields);
@@ -87,7 +87,7 @@ export async function explainDifference(a: ImageSpec, b: ImageSpec): Promise<Dif
   return out;
 }
 
-function baseName(spec: ImageSpec, identity: Identity): string | undefined {
+function baseName(spec: SpecModel, identity: Identity): string | undefined {
   return typeof spec.baseImage === "string" ? spec.baseImage : identity.baseImageName;
 }
 
@@ -105,15 +105,15 @@ interface Entry {
  */
 async function compareFiles(
   area: FileArea,
-  a: ImageSpec,
+  a: SpecModel,
   ia: Identity,
-  b: ImageSpec,
+  b: SpecModel,
   ib: Identity,
 ): Promise<Difference[] | undefined> {
   const filesA = ia[area === "source_root" ? "sourceRoot" : "copy"]?.files;
   const filesB = ib[area === "source_root" ? "sourceRoot" : "copy"]?.files;
   if (!filesA && !filesB) return undefined;
-  const entries = (spec: ImageSpec, files: readonly TreeFile[] = []): Entry[] =>
+  const entries = (spec: SpecModel, files: readonly TreeFile[] = []): Entry[] =>
     files.map((f) => ({
       shown: area === "copy" ? path.relative(spec.baseDir, f.abs).split(path.sep).join("/") : f.rel,
       hashed: f.rel,

@@ -1,14 +1,14 @@
-// The `flytekit-1.16` identity scheme (flytekit.md §3): `id` hashes the raw spec, `tag` hashes it after
+// The `flytekit-1.16` identity scheme (docs/hashing.md): `id` hashes the raw spec, `tag` hashes it after
 // replacing the nested base by its image name, the source tree and `copy` by MD5 digests, the requirements
 // file by the SHA-1 of its stripped bytes, and dropping registry_config.
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { SpecValidationError } from "../errors.ts";
-import type { ImageSpec } from "../spec/image-spec.ts";
-import { applyTagFormat } from "../spec/image-spec.ts";
-import { COPY_MODES, FIELD_NAMES, type FieldName, snakeCase } from "../spec/schema.ts";
-import { PyEnumMember, PyTuple, type PyValue, pyRepr } from "./python-repr.ts";
+import { applyTagFormat } from "../model/grammar.ts";
+import { PyEnumMember, PyTuple, type PyValue, pyRepr } from "../model/python-repr.ts";
+import { COPY_MODES, FIELD_NAMES, type FieldName, snakeCase } from "../model/schema.ts";
+import { isImageSpec, type SpecModel } from "../model/spec.ts";
 import { digestFiles, listCopyFiles, listLoadedModules, listSourceTree, type TreeFile } from "./tree.ts";
 
 /** The name of this scheme; a later scheme gets a new name instead of changing this one. */
@@ -42,7 +42,7 @@ function md5Base64Url(text: string): string {
   return createHash("md5").update(text, "utf8").digest("base64url");
 }
 
-function fieldValue(spec: ImageSpec, field: FieldName): PyValue | ImageSpec | undefined {
+function fieldValue(spec: SpecModel, field: FieldName): PyValue | SpecModel | undefined {
   switch (field) {
     case "pythonVersion":
       return spec.hashedPythonVersion;
@@ -55,37 +55,29 @@ function fieldValue(spec: ImageSpec, field: FieldName): PyValue | ImageSpec | un
     case "env":
       return spec.env;
     default:
-      return spec[field] as PyValue | ImageSpec | undefined;
+      return spec[field] as PyValue | SpecModel | undefined;
   }
 }
 
 /** flytekit's `asdict` with its None-and-excluded filter, applied at every nesting level. */
-function hashDict(spec: ImageSpec, replace: Partial<Record<FieldName, PyValue>> = {}): Map<string, PyValue> {
+function hashDict(spec: SpecModel, replace: Partial<Record<FieldName, PyValue>> = {}): Map<string, PyValue> {
   const out = new Map<string, PyValue>();
   for (const field of FIELD_NAMES) {
     if (EXCLUDED.has(field)) continue;
     const value = field in replace ? replace[field] : fieldValue(spec, field);
     if (value === undefined || value === null) continue;
-    out.set(snakeCase(field), isSpec(value) ? hashDict(value) : (value as PyValue));
+    out.set(snakeCase(field), isImageSpec(value) ? hashDict(value) : (value as PyValue));
   }
   return out;
 }
 
-function isSpec(value: unknown): value is ImageSpec {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    (value as Record<symbol, unknown>)[Symbol.for("imagespec.spec")] === true
-  );
-}
-
-/** `ImageSpec.id`: urlsafe base64 of the MD5 of the raw spec's repr, without padding. */
-export function computeId(spec: ImageSpec): string {
+/** `id`: urlsafe base64 of the MD5 of the raw spec's repr, without padding. */
+export function computeId(spec: SpecModel): string {
   return md5Base64Url(pyRepr(hashDict(spec)));
 }
 
 /** The source-root files flytekit would hash for this spec (ALL or LOADED_MODULES). */
-export async function sourceFiles(spec: ImageSpec): Promise<TreeFile[] | undefined> {
+export async function sourceFiles(spec: SpecModel): Promise<TreeFile[] | undefined> {
   const mode = spec.sourceCopyMode;
   if (mode === undefined || mode === "NO_COPY" || !spec.sourceRoot) return undefined;
   const root = path.resolve(spec.baseDir, spec.sourceRoot);
@@ -100,7 +92,7 @@ export async function sourceFiles(spec: ImageSpec): Promise<TreeFile[] | undefin
   return listLoadedModules(root, spec.loadedModules, "loadedModules");
 }
 
-export async function requirementsSha1(spec: ImageSpec): Promise<{ sha1: string; path: string } | undefined> {
+export async function requirementsSha1(spec: SpecModel): Promise<{ sha1: string; path: string } | undefined> {
   if (!spec.requirements) return undefined;
   const file = path.resolve(spec.baseDir, spec.requirements);
   let bytes: Buffer;
@@ -134,17 +126,21 @@ function stripPython(bytes: Uint8Array): Uint8Array {
   return bytes.subarray(start, end);
 }
 
-/** A noop spec (flytekit's NoOpBuilder) uses its prebuilt base image as is. */
-function prebuiltName(spec: ImageSpec): string | undefined {
-  return spec.builder === "noop" && typeof spec.baseImage === "string" ? spec.baseImage : undefined;
+export interface IdentityOptions {
+  /** The nested base's real image name, when the caller knows it (the engine, once the base is ensured: a
+   * builder may have named it otherwise). Default: the base's computed name. */
+  baseImageName?: string;
 }
 
-export async function computeIdentity(spec: ImageSpec): Promise<Identity> {
+/** Tag, image name and every hash input of `spec`. Reads the source tree, copy entries and requirements file. */
+export async function computeIdentity(spec: SpecModel, options: IdentityOptions = {}): Promise<Identity> {
   const replace: Partial<Record<FieldName, PyValue>> = { registryConfig: undefined };
   const identity: Partial<Identity> = {};
   const base = spec.baseImage;
   const [baseName, files, req] = await Promise.all([
-    typeof base === "object" ? base.imageName() : undefined,
+    typeof base === "object"
+      ? (options.baseImageName ?? computeIdentity(base).then((b) => b.imageName))
+      : undefined,
     sourceFiles(spec),
     requirementsSha1(spec),
   ]);
@@ -171,13 +167,13 @@ export async function computeIdentity(spec: ImageSpec): Promise<Identity> {
   const tagHashInput = pyRepr(dict);
   const specHash = md5Base64Url(tagHashInput).replaceAll("-", "_");
   const tag = spec.tagFormat ? applyTagFormat(spec.tagFormat, specHash) : specHash;
-  const imageName = prebuiltName(spec) ?? `${spec.registry ? `${spec.registry}/` : ""}${spec.name}:${tag}`;
+  const computedName = `${spec.registry ? `${spec.registry}/` : ""}${spec.name}:${tag}`;
   return {
     ...identity,
     scheme: HASH_SCHEME,
-    id: spec.id,
+    id: computeId(spec),
     tag,
-    imageName,
+    imageName: spec.prebuiltImage ?? computedName,
     idHashInput: pyRepr(hashDict(spec)),
     tagHashInput,
     tagFields: [...dict].map(([k, v]) => [k, pyRepr(v)] as const),

@@ -1,7 +1,8 @@
 // Which capabilities a spec needs, and the check the engine runs before it calls a builder.
+
+import type { Builder, Capability } from "../contracts.ts";
 import { UnsupportedCapabilityError } from "../errors.ts";
-import type { ImageSpec } from "../spec/image-spec.ts";
-import type { Builder, Capability } from "./types.ts";
+import type { SpecModel } from "../model/spec.ts";
 
 export interface CapabilityNeed {
   capability: Capability;
@@ -10,7 +11,7 @@ export interface CapabilityNeed {
 }
 
 /** Every capability `spec` needs from a builder, with the field that needs it. */
-export function requiredCapabilities(spec: ImageSpec, options: { push: boolean }): CapabilityNeed[] {
+export function requiredCapabilities(spec: SpecModel, options: { push: boolean }): CapabilityNeed[] {
   const needs: CapabilityNeed[] = [];
   if (spec.platforms.length > 1) {
     needs.push({ capability: "multiPlatform", field: "platform", detail: `platform is ${spec.platform}` });
@@ -43,7 +44,7 @@ export function requiredCapabilities(spec: ImageSpec, options: { push: boolean }
 }
 
 /** Throws UnsupportedCapabilityError for the first thing `builder` cannot do for `spec`. */
-export function assertCapabilities(builder: Builder, spec: ImageSpec, options: { push: boolean }): void {
+export function assertCapabilities(builder: Builder, spec: SpecModel, options: { push: boolean }): void {
   const caps = builder.capabilities;
   for (const need of requiredCapabilities(spec, options)) {
     const supported =

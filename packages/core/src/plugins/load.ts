@@ -6,13 +6,13 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { ImageSpecError, PluginIncompatibleError, PluginNotInstalledError } from "../errors.ts";
 import {
   type Builder,
   BuilderCapabilitiesSchema,
   type PluginExport,
   type RegistryAuthProvider,
-} from "./types.ts";
+} from "../contracts.ts";
+import { PluginIncompatibleError, PluginNotInstalledError } from "../errors.ts";
 
 export interface BuiltinPlugin {
   kind: "builder" | "auth";
@@ -99,9 +99,9 @@ export async function importPlugin<T extends Builder | RegistryAuthProvider>(
   try {
     mod = (await import(pathToFileURL(file).href)) as { default?: PluginExport<T> };
   } catch (error) {
-    throw new ImageSpecError(
-      "PLUGIN_INCOMPATIBLE",
-      `cannot import ${kind} plugin ${packageName}: ${(error as Error).message}`,
+    throw new PluginIncompatibleError(
+      packageName,
+      `cannot import this ${kind} plugin: ${(error as Error).message}`,
       {
         hint: "Check that the package is built and compatible with this Node version.",
         cause: error,

@@ -1,7 +1,9 @@
-// flytekit's NoOpBuilder (flytekit.md §10): builds nothing and names the prebuilt `base_image`, so a spec can
-// point at an existing image and still carry runtime packages. It always "builds" (no existence check).
+// flytekit's NoOpBuilder (docs/engine.md#the-noop-builder): builds nothing and names the prebuilt `base_image`,
+// so a spec can point at an existing image and still carry runtime packages. The engine does not ask whether
+// the spec's own image exists (there is none); it checks the prebuilt image and records it as `prebuilt`.
+
+import type { Builder } from "../contracts.ts";
 import { BuildCancelledError, SpecValidationError } from "../errors.ts";
-import type { Builder } from "./types.ts";
 
 export function createNoopBuilder(): Builder {
   return {
@@ -25,7 +27,7 @@ export function createNoopBuilder(): Builder {
         });
       }
       emit({ type: "step-log", imageName, line: `Using image: ${spec.baseImage}` });
-      return { imageName: spec.baseImage };
+      return { imageName: spec.baseImage, prebuilt: true };
     },
   };
 }

@@ -1,11 +1,13 @@
 // The plugin registry: builders by name with a priority (the highest-priority builder serves specs that name
-// none, as in flytekit: noop 0, default 1, envd 5), and registry auth providers in chain order. A builder may
-// be registered lazily (a loader), so naming an adapter costs nothing until a build needs it.
-import { ImageSpecError, PluginIncompatibleError } from "../errors.ts";
-import type { ImageSpec } from "../spec/image-spec.ts";
+// none, as in flytekit: default 1, envd 5), and registry auth providers in chain order. A builder may be
+// registered lazily (a loader), so naming an adapter costs nothing until a build needs it. The noop builder is
+// always there but serves only specs (or calls) that name it: a spec never silently "builds" with it.
+
+import type { Builder, RegistryAuthProvider } from "../contracts.ts";
+import { PluginIncompatibleError, PluginNotInstalledError } from "../errors.ts";
+import type { SpecModel } from "../model/spec.ts";
 import { assertPlugin, builtinPlugin } from "./load.ts";
 import { createNoopBuilder } from "./noop.ts";
-import type { Builder, RegistryAuthProvider } from "./types.ts";
 
 export interface BuilderEntry {
   name: string;
@@ -16,6 +18,8 @@ export interface BuilderEntry {
   checksExistence: boolean;
   /** The loaded builder, once loaded. */
   builder: Builder | undefined;
+  /** Serves only specs and calls that name it, never as the default. */
+  explicitOnly: boolean;
 }
 
 interface Entry extends BuilderEntry {
@@ -29,6 +33,8 @@ export interface RegisterOptions {
   /** For a loader: the builder's `checksExistence`, so that skipping an existing image loads nothing.
    * Default true; a loaded builder that says otherwise is refused. */
   checksExistence?: boolean;
+  /** Serve only specs (or calls) that name this builder, never as the default (core's noop builder). */
+  explicitOnly?: boolean;
 }
 
 export class PluginRegistry {
@@ -46,6 +52,7 @@ export class PluginRegistry {
       name,
       priority: options.priority ?? 5,
       aliases: options.aliases ?? [],
+      explicitOnly: options.explicitOnly ?? false,
       builder: typeof builder === "function" ? undefined : builder,
       get checksExistence() {
         return entry.builder ? entry.builder.checksExistence !== false : declared;
@@ -86,9 +93,26 @@ export class PluginRegistry {
     return this.#auth;
   }
 
-  /** The builder a spec uses: its own `builder`, else the highest-priority registered one. */
-  builderNameFor(spec: Pick<ImageSpec, "builder">): string | undefined {
-    return spec.builder ?? this.builders()[0]?.name;
+  /** The builder a spec uses: its own `builder`, else the highest-priority registered one (never an
+   * explicit-only builder such as noop). undefined: none is registered. */
+  builderNameFor(spec: Pick<SpecModel, "builder">): string | undefined {
+    return spec.builder ?? this.builders().find((b) => !b.explicitOnly)?.name;
+  }
+
+  /** The entry of the builder that serves `spec` (`override`: a builder named for every spec); throws
+   * PluginNotInstalledError, saying how to register one, when there is none. */
+  entryFor(spec: Pick<SpecModel, "builder">, override?: string): BuilderEntry {
+    const name = override ?? this.builderNameFor(spec);
+    if (name === undefined) {
+      throw new PluginNotInstalledError("builder", "default", "@imagespec/builder-docker", {
+        message: "no image builder is registered (the noop builder serves only specs with builder: noop)",
+        hint:
+          'Install @imagespec/builder-docker and name it in imagespec.config (builders: ["docker"]), or in code: ' +
+          'registry.registerBuilder("docker", () => import("@imagespec/builder-docker").then((m) => m.default()), ' +
+          '{ priority: 1, aliases: ["default"] }).',
+      });
+    }
+    return this.entry(name);
   }
 
   #find(name: string): Entry | undefined {
@@ -113,7 +137,8 @@ export class PluginRegistry {
     const entry = this.#find(name);
     if (entry) return entry;
     const builtin = builtinPlugin(name);
-    throw new ImageSpecError("PLUGIN_NOT_INSTALLED", `builder "${name}" is not registered`, {
+    throw new PluginNotInstalledError("builder", name, builtin?.packageName ?? name, {
+      message: `builder "${name}" is not registered`,
       hint: builtin
         ? `Install ${builtin.packageName} and name it in imagespec.config (builders: ["${builtin.name}"]) or pass --builder ${builtin.name}.`
         : `Register it: registry.registerBuilder("${name}", builder), or name its package in imagespec.config.`,
@@ -121,15 +146,19 @@ export class PluginRegistry {
   }
 }
 
-const view = ({ name, priority, aliases, builder, checksExistence }: Entry): BuilderEntry => ({
+const view = ({ name, priority, aliases, builder, checksExistence, explicitOnly }: Entry): BuilderEntry => ({
   name,
   priority,
   aliases,
   builder,
   checksExistence,
+  explicitOnly,
 });
 
-/** A registry with flytekit's noop builder (priority 0). */
+/** A registry with flytekit's noop builder (priority 0), which serves only specs that name it. */
 export function createRegistry(): PluginRegistry {
-  return new PluginRegistry().registerBuilder("noop", createNoopBuilder(), { priority: 0 });
+  return new PluginRegistry().registerBuilder("noop", createNoopBuilder(), {
+    priority: 0,
+    explicitOnly: true,
+  });
 }

@@ -15,19 +15,31 @@
 // - Cache: present answers for the client's life until `invalidate(ref)`; missing and unknown answers are
 //   not cached (a missing image is about to be built, maybe by another process: the next question must see it).
 import { createHash } from "node:crypto";
+import type {
+  CredentialResolver,
+  ExistenceAnswer,
+  ImageExistenceChecker,
+  RegistryCredentials,
+} from "../contracts.ts";
 import {
   ImageSpecError,
   RegistryAuthError,
   RegistryUnavailableError,
   SpecValidationError,
 } from "../errors.ts";
-import type { CredentialResolver, RegistryCredentials } from "../plugins/types.ts";
-import type { ExistenceAnswer, ImageExistenceChecker } from "../spec/image-spec.ts";
+import {
+  type ImageReference,
+  isLoopbackHost,
+  normalisePlatform,
+  type Platform,
+  parseImageReference,
+  parsePlatform,
+  samePlatform,
+} from "../model/grammar.ts";
 import { retrying } from "../util/retry.ts";
 import { type AuthChallenge, parseChallenges } from "./challenge.ts";
 import { createCredentialResolver } from "./credentials.ts";
 import { InFlight } from "./in-flight.ts";
-import { type ImageReference, isLoopbackHost, parseImageReference } from "./reference.ts";
 
 const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
 const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
@@ -36,9 +48,6 @@ const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
 /** The Accept header of every manifest request. */
 const MANIFEST_ACCEPT = [OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST].join(", ");
 const INDEX_TYPES = new Set([OCI_INDEX, DOCKER_LIST]);
-const PLATFORM = /^([a-z0-9]+)\/([a-z0-9_]+)(?:\/([a-z0-9]+))?$/;
-/** Variants a platform has when it names none (containerd's normalisation). */
-const DEFAULT_VARIANT: Readonly<Record<string, string>> = { arm64: "v8", arm: "v7" };
 
 export interface RegistryClientOptions {
   /** Where credentials come from. Default: docker's config (no auth providers). */
@@ -58,12 +67,6 @@ export interface ExistsOptions {
   platforms?: readonly string[];
   /** Aborting rejects with the signal's reason. */
   signal?: AbortSignal;
-}
-
-interface Platform {
-  readonly os: string;
-  readonly architecture: string;
-  readonly variant: string;
 }
 
 interface Manifest {
@@ -122,7 +125,7 @@ export class RegistryClient implements ImageExistenceChecker {
   async exists(imageName: string, options: ExistsOptions = {}): Promise<ExistenceAnswer> {
     const ref = parseImageReference(imageName, { field: "imageName" });
     const platforms = [...new Set(options.platforms ?? [])].sort();
-    const wanted = platforms.map(parsePlatform);
+    const wanted = platforms.map((p) => parsePlatform(p, "platforms"));
     const platformKey = platforms.join(",");
     const cached = this.#present.get(ref.canonical)?.get(platformKey);
     if (cached !== undefined) return cached;
@@ -465,21 +468,6 @@ function present(digest: string | undefined): ExistenceAnswer {
   return Object.freeze(digest === undefined ? { status: "present" } : { status: "present", digest });
 }
 
-function parsePlatform(platform: string): Platform {
-  const match = PLATFORM.exec(platform);
-  if (match === null) {
-    throw new SpecValidationError("platforms", `"${platform}" is not a platform`, {
-      hint: "Write os/arch[/variant], e.g. linux/amd64 or linux/arm64/v8.",
-    });
-  }
-  const [, os = "", architecture = "", variant] = match;
-  return { os, architecture, variant: variant ?? DEFAULT_VARIANT[architecture] ?? "" };
-}
-
-function samePlatform(a: Platform, b: Platform): boolean {
-  return a.os === b.os && a.architecture === b.architecture && a.variant === b.variant;
-}
-
 /** The platforms an image index lists; undefined when the body is a single image manifest. */
 function indexPlatforms(ref: ImageReference, body: string): Platform[] | undefined {
   let value: unknown;
@@ -497,8 +485,13 @@ function indexPlatforms(ref: ImageReference, body: string): Platform[] | undefin
   for (const entry of manifests) {
     const p = (entry as { platform?: Record<string, unknown> } | null)?.platform;
     if (typeof p?.os !== "string" || typeof p.architecture !== "string") continue;
-    const variant = typeof p.variant === "string" && p.variant ? p.variant : DEFAULT_VARIANT[p.architecture];
-    platforms.push({ os: p.os, architecture: p.architecture, variant: variant ?? "" });
+    platforms.push(
+      normalisePlatform({
+        os: p.os,
+        architecture: p.architecture,
+        variant: typeof p.variant === "string" ? p.variant : undefined,
+      }),
+    );
   }
   return platforms;
 }

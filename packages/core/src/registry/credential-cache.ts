@@ -1,7 +1,7 @@
 // Short-lived registry credentials from a cloud API (an ECR authorization token, a Google access token),
 // kept per registry and renewed before they expire: a build that outlives a token gets a fresh one. One
 // request per registry at a time however many callers ask, and transient failures retried with backoff.
-import type { RegistryCredentials } from "../plugins/types.ts";
+import type { RegistryCredentials } from "../contracts.ts";
 import { retrying } from "../util/retry.ts";
 import { InFlight } from "./in-flight.ts";
 

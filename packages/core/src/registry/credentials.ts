@@ -5,10 +5,10 @@
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import path from "node:path";
+import type { CredentialResolver, RegistryAuthProvider, RegistryCredentials } from "../contracts.ts";
 import { ImageSpecError, RegistryAuthError } from "../errors.ts";
-import type { CredentialResolver, RegistryAuthProvider, RegistryCredentials } from "../plugins/types.ts";
+import { dockerCredentialsKey, hostOf } from "../model/grammar.ts";
 import { InFlight } from "./in-flight.ts";
-import { dockerCredentialsKey, hostOf } from "./reference.ts";
 
 export interface CredentialResolverOptions {
   /** Asked in order before docker's config; the first that matches the host and answers wins. */

@@ -5,10 +5,11 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { isMap, isScalar, parseDocument, type Scalar } from "yaml";
-import { SpecValidationError } from "../errors.ts";
-import { PyFloat, pyRepr } from "../identity/python-repr.ts";
-import { ImageSpec, type ImageSpecOptions, isImageSpec } from "./image-spec.ts";
-import { FIELD_NAMES, type ImageSpecInput, snakeCase } from "./schema.ts";
+import { SpecValidationError } from "./errors.ts";
+import { ImageSpec, type ImageSpecOptions } from "./image-spec.ts";
+import { PyFloat, pyRepr } from "./model/python-repr.ts";
+import { FIELD_NAMES, type ImageSpecInput, snakeCase } from "./model/schema.ts";
+import { isImageSpec } from "./model/spec.ts";
 
 export interface LoadedSpec {
   spec: ImageSpec;
@@ -148,7 +149,12 @@ async function loadModule(file: string, baseDir: string, options: SpecOptions): 
     });
   }
   const value = mod.default;
-  if (isImageSpec(value)) return { spec: value, warnings: [] };
+  if (isImageSpec(value)) {
+    // A spec made by another copy of this package is rebuilt as this copy's ImageSpec.
+    const spec =
+      value instanceof ImageSpec ? value : new ImageSpec(value.toInput(), { baseDir: value.baseDir });
+    return { spec, warnings: [] };
+  }
   if (typeof value === "object" && value !== null && !Array.isArray(value)) {
     return { spec: new ImageSpec(value as ImageSpecInput, { baseDir, env: options.env }), warnings: [] };
   }

@@ -1,15 +1,38 @@
-// The plugin contracts: builders and registry auth providers (DESIGN.md §2.4, conventions_study.md §9.4-9.5).
+// The contracts between core and its plugins, in one place (docs/architecture.md#contracts): builders, registry
+// auth providers, the credentials and existence answers they exchange with core's registry layer, and build
+// events. Types and the capability schema only: this module imports nothing but types from the model and
+// identity layers, so every layer above can use it.
 import * as z from "zod/mini";
-import type { ImageReference } from "../registry/reference.ts";
-import type { ExistenceAnswer, ImageSpec } from "../spec/image-spec.ts";
+import type { Identity } from "./identity/identity.ts";
+import type { ImageReference } from "./model/grammar.ts";
+import { PLATFORM_PATTERN } from "./model/grammar.ts";
+import type { SpecModel } from "./model/spec.ts";
+
+/** The answer of an existence check. */
+export type ExistenceAnswer =
+  | { status: "present"; digest?: string }
+  | { status: "missing" }
+  | {
+      status: "unknown";
+      reason: string;
+      /** Set when the registry refused the credentials (or their absence): who supplied them, for which host. */
+      authFailure?: { registry: string; provider: string };
+    };
+
+/** Anything that can tell whether an image exists in its registry (core's registry client implements it). */
+export interface ImageExistenceChecker {
+  exists(
+    imageName: string,
+    options: { platforms: readonly string[]; signal?: AbortSignal },
+  ): Promise<ExistenceAnswer>;
+  /** Forgets a cached answer (the engine calls it before checking an image it just pushed). */
+  invalidate?(imageName: string): void;
+}
 
 /** What a builder can honour. The engine refuses a spec that needs more, before anything starts. */
 export const BuilderCapabilitiesSchema = z.strictObject({
   /** Platforms it can target ("any", or a list such as ["linux/amd64"]). */
-  platforms: z.union([
-    z.literal("any"),
-    z.array(z.string().check(z.regex(/^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/))),
-  ]),
+  platforms: z.union([z.literal("any"), z.array(z.string().check(z.regex(PLATFORM_PATTERN)))]),
   /** Several platforms in one image (a comma-separated `platform`). */
   multiPlatform: z.boolean(),
   /** Pushes to a registry. */
@@ -47,10 +70,13 @@ export type BuildEvent =
   | { type: "warning"; imageName: string; field?: string; message: string };
 
 export interface BuildRequest {
-  spec: ImageSpec;
+  spec: SpecModel;
+  /** The spec's identity as the engine computed it (tag, id, hash inputs, digests), with a nested base's real
+   * name hashed in: renderers read it instead of computing it again. */
+  identity: Identity;
   /** The reference to build (and push): the spec's image name, with a nested base already resolved. */
   imageName: string;
-  /** The nested base spec's real image name, when the spec has one. */
+  /** The nested base spec's real image name, when the spec has one (what `FROM` names). */
   baseImageName?: string;
   /** Push after building (the spec has a registry and pushing is on). */
   push: boolean;
@@ -64,9 +90,14 @@ export interface BuildContext {
 }
 
 export interface BuildResult {
-  /** The name the image is known by (a noop builder returns its prebuilt base image). */
+  /** The name the image is known by: the requested name, or another one the builder chose (flytekit's
+   * `build_image` return value). The engine records it, checks it in the registry after a push, and a
+   * nested child builds `FROM` it. */
   imageName: string;
   digest?: string;
+  /** True when nothing was built: `imageName` is an existing image the builder stands for (the noop builder).
+   * The engine checks that it exists and records it as `prebuilt`, never as built or pushed. */
+  prebuilt?: boolean;
 }
 
 export interface Builder {

@@ -1,6 +1,8 @@
-// Image references parsed the way docker parses them (github.com/distribution/reference, normalize.go and
-// regexp.go; registries_and_builders.md §1.4). Written by hand: the grammar is a handful of regular
-// expressions, and the npm ports either lag behind it or pull in a dependency tree for one function.
+// The grammar of what a spec names: image references parsed the way docker parses them
+// (github.com/distribution/reference, normalize.go and regexp.go; docs/registry.md#image-references),
+// registry prefixes, tags and tag formats, and platforms (os/arch[/variant], as OCI image indexes name them).
+// The one place each pattern is written. By hand: the grammar is a handful of regular expressions, and the npm
+// ports either lag behind it or pull in a dependency tree for one function.
 import { SpecValidationError } from "../errors.ts";
 
 /** Docker Hub's canonical domain, the host its API is reached at, and the key docker stores its login under. */
@@ -14,7 +16,7 @@ const DOMAIN = new RegExp(
   `^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?$`,
 );
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const TAG = /^[\w][\w.-]{0,127}$/;
+export const TAG_PATTERN = /^[\w][\w.-]{0,127}$/;
 const IDENTIFIER = /^[a-f0-9]{64}$/;
 const DIGEST_HEX_LENGTH: Readonly<Record<string, number>> = { sha256: 64, sha384: 96, sha512: 128 };
 const NAME_TOTAL_LENGTH_MAX = 255;
@@ -71,7 +73,7 @@ export function parseImageReference(value: string, options: ParseReferenceOption
   if (colon > rest.lastIndexOf("/")) {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
-    if (!TAG.test(tag)) {
+    if (!TAG_PATTERN.test(tag)) {
       fail(
         `"${tag}" in "${value}" is not a valid tag`,
         "A tag is at most 128 letters, digits, _ . - and cannot start with . or -.",
@@ -176,4 +178,96 @@ function checkDigest(digest: string, value: string, fail: (message: string, hint
       `A ${algorithm} digest has ${length} lowercase hex digits.`,
     );
   }
+}
+
+// flytekit's registry check (re.match, so `$` also accepts one trailing newline; we do not).
+const FLYTEKIT_REGISTRY = /^(localhost:\d{1,5}|([a-z\d._-]+)(:\d{1,5})?)(\/[\w.-]+)*$/;
+
+/** Whether `name` is a repository path: lowercase components with single separators (`team/my-image`). */
+export function isRepositoryPath(name: string): boolean {
+  return name.split("/").every((component) => PATH_COMPONENT.test(component));
+}
+
+/** Whether `registry` (lower-cased) is a registry prefix flytekit accepts and a reference can start with:
+ * `host[:port][/namespace...]`. */
+export function isRegistryPrefix(registry: string): boolean {
+  if (!FLYTEKIT_REGISTRY.test(registry)) return false;
+  return registry
+    .split("/")
+    .every((c, i) =>
+      i === 0 && (c === "localhost" || c.includes(".") || c.includes(":"))
+        ? DOMAIN.test(c)
+        : PATH_COMPONENT.test(c),
+    );
+}
+
+/** Applies a flytekit tag_format (Python str.format with the single field `spec_hash`). */
+export function applyTagFormat(format: string, specHash: string): string {
+  let out = "";
+  for (let i = 0; i < format.length; i++) {
+    const c = format[i];
+    if (c === "{" && format[i + 1] === "{") {
+      out += "{";
+      i++;
+    } else if (c === "}" && format[i + 1] === "}") {
+      out += "}";
+      i++;
+    } else if (c === "{") {
+      const end = format.indexOf("}", i);
+      const field = end < 0 ? "" : format.slice(i + 1, end);
+      if (field !== "spec_hash") {
+        throw new Error(`unsupported placeholder "${format.slice(i, end < 0 ? undefined : end + 1)}"`);
+      }
+      out += specHash;
+      i = end;
+    } else if (c === "}") {
+      throw new Error("single '}' (write '}}' for a literal brace)");
+    } else out += c;
+  }
+  return out;
+}
+
+/** os/arch[/variant]: `linux/amd64`, `linux/arm64/v8`. */
+export const PLATFORM_PATTERN = /^([a-z0-9]+)\/([a-z0-9_]+)(?:\/([a-z0-9]+))?$/;
+/** Variants a platform has when it names none (containerd's normalisation). */
+const DEFAULT_VARIANT: Readonly<Record<string, string>> = { arm64: "v8", arm: "v7" };
+
+export interface Platform {
+  readonly os: string;
+  readonly architecture: string;
+  /** Normalised: arm64 without a variant is v8, arm is v7; "" where there is none. */
+  readonly variant: string;
+}
+
+export function isPlatform(text: string): boolean {
+  return PLATFORM_PATTERN.test(text);
+}
+
+/** Parses os/arch[/variant]; throws SpecValidationError (at `field`) for anything else. */
+export function parsePlatform(platform: string, field = "platform"): Platform {
+  const match = PLATFORM_PATTERN.exec(platform);
+  if (match === null) {
+    throw new SpecValidationError(field, `"${platform}" is not a platform`, {
+      hint: "Write os/arch[/variant], e.g. linux/amd64 or linux/arm64/v8.",
+    });
+  }
+  const [, os = "", architecture = "", variant] = match;
+  return normalisePlatform({ os, architecture, variant });
+}
+
+/** A platform as an image index or config writes it, with the default variant filled in. */
+export function normalisePlatform(p: {
+  os: string;
+  architecture: string;
+  variant?: string | undefined;
+}): Platform {
+  return {
+    os: p.os,
+    architecture: p.architecture,
+    variant: p.variant || (DEFAULT_VARIANT[p.architecture] ?? ""),
+  };
+}
+
+export function samePlatform(a: Platform, b: Platform): boolean {
+  return a.os === b.os && a.architecture === b.architecture && a.variant === b.variant;
 }

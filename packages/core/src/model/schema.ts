@@ -1,10 +1,9 @@
 // The one zod schema behind ImageSpec: the TypeScript input type, the shape checks and the JSON Schema of
 // spec files all come from `fields` below. Semantics that zod cannot express as a shape (lower-casing,
-// registry and reference grammar, platform default, copy-mode implication) live in image-spec.ts.
+// registry and reference grammar, platform default, copy-mode implication) live in normalize.ts.
 // zod/mini: tree-shakable, which keeps the CLI's cold start short (docs/cli.md).
 import * as z from "zod/mini";
-import type { PyDict, PyValue } from "../identity/python-repr.ts";
-import type { ImageSpec } from "./image-spec.ts";
+import type { PyDict, PyValue } from "./python-repr.ts";
 
 export const COPY_MODES = ["LOADED_MODULES", "ALL", "NO_COPY"] as const;
 export type SourceCopyMode = (typeof COPY_MODES)[number];
@@ -27,13 +26,22 @@ function orderedDict<T extends z.ZodMiniType>(value: T, what: string) {
   );
 }
 
-/** An ImageSpec object (checked by brand, so specs from another copy of this package are accepted). */
-const imageSpecInstance = z.custom<ImageSpec>(
-  (value: unknown) =>
-    typeof value === "object" &&
-    value !== null &&
-    (value as Record<symbol, unknown>)[Symbol.for("imagespec.spec")] === true,
-);
+/** The brand every spec object carries: a global symbol, so specs from another copy of this package count. */
+export const SPEC_BRAND: unique symbol = Symbol.for("imagespec.spec");
+
+/** A spec object, as the schema sees one: anything with the brand. */
+export interface BrandedSpec {
+  readonly [SPEC_BRAND]: true;
+}
+
+export function hasSpecBrand(value: unknown): value is BrandedSpec {
+  return (
+    typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[SPEC_BRAND] === true
+  );
+}
+
+/** An ImageSpec object (checked by brand). */
+const imageSpecInstance = z.custom<BrandedSpec>(hasSpecBrand);
 
 /** JSON-like values (builder_options / builder_config): objects become insertion-ordered dicts. */
 export const pyValueSchema = z.custom<PyValue>(isPyValueInput, {

@@ -1,0 +1,18 @@
+// @imagespec/core/kit, the builder kit: what builders share so that none writes it again — processes through
+// one exec seam, a temporary docker config for registry credentials, secret redaction, cancellation, shell
+// quoting for remote build definitions, the reading of a refused push, and the digests a build context must
+// match (docs/authoring/writing-a-builder.md#the-builder-kit).
+export { cancellable } from "./builder-kit/cancel.ts";
+export {
+  type DockerConfigOptions,
+  resolveCredentials,
+  type TemporaryDockerConfig,
+  writeDockerConfig,
+} from "./builder-kit/docker-config.ts";
+export { type Exec, type ExecRequest, type ExecResult, execProcess } from "./builder-kit/exec.ts";
+export { type PushFailure, pushFailureError } from "./builder-kit/push-errors.ts";
+export { createRedactor, credentialSecrets, fileSecrets } from "./builder-kit/redact.ts";
+export { shellQuote, shellWords } from "./builder-kit/shell.ts";
+export { requirementsDigest } from "./identity/identity.ts";
+export { digestFiles, listSourceTree, type TreeFile } from "./identity/tree.ts";
+export { abortable, type CancellablePromise } from "./util/abortable.ts";
