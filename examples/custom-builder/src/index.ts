@@ -8,31 +8,35 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { type DockerContext, renderDockerContext, writeDockerContext } from "@imagespec/builder-docker";
 import {
-  assertCapabilities,
   BuildCancelledError,
-  type BuildContext,
-  type Builder,
-  type BuilderCapabilities,
   BuildFailedError,
-  type BuildRequest,
-  type BuildResult,
+  type ExistenceAnswer,
+  ImageSpecError,
+  SpecValidationError,
+} from "@imagespec/core";
+import {
   cancellable,
   createRedactor,
   credentialSecrets,
   type Exec,
   type ExecResult,
-  type ExistenceAnswer,
   execProcess,
   fileSecrets,
-  ImageSpecError,
-  isLoopbackHost,
   pushFailureError,
-  registryHost,
   resolveCredentials,
-  SpecValidationError,
   type TemporaryDockerConfig,
   writeDockerConfig,
-} from "@imagespec/core";
+} from "@imagespec/core/kit";
+import {
+  assertCapabilities,
+  type BuildContext,
+  type Builder,
+  type BuilderCapabilities,
+  type BuildRequest,
+  type BuildResult,
+  isLoopbackHost,
+  registryHost,
+} from "@imagespec/core/plugin";
 import { z } from "zod";
 import { BuildahLog } from "./buildah-log.ts";
 import { fromImages, qualifyFromLines } from "./registry.ts";

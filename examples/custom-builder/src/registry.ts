@@ -1,7 +1,7 @@
 // Image references the way buildah needs them: short names in `FROM` qualified as docker would read them.
 // (Which registries may be spoken to over plain http is core's `isLoopbackHost`; credentials reach buildah
 // through core's `writeDockerConfig`.)
-import { registryHost } from "@imagespec/core";
+import { registryHost } from "@imagespec/core/plugin";
 
 /**
  * `reference` as docker reads it: `python:3.12-slim` is `docker.io/library/python:3.12-slim`. buildah would

@@ -1,7 +1,7 @@
 // Reading buildah's output: steps (also in multi-stage builds), the first error across lines, the exit
 // status, and secrets masked in every line. The lines are buildah 1.28.2's (Debian 12).
 
-import { createRedactor } from "@imagespec/core";
+import { createRedactor } from "@imagespec/core/kit";
 import { describe, expect, it } from "vitest";
 import { BuildahLog } from "../src/buildah-log.ts";
 

@@ -14,14 +14,9 @@ import {
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { renderDockerContext } from "@imagespec/builder-docker";
-import {
-  type BuildRequest,
-  type Exec,
-  type ExecResult,
-  ImageSpec,
-  type ImageSpecInput,
-  type RegistryCredentials,
-} from "@imagespec/core";
+import { ImageSpec, type ImageSpecInput } from "@imagespec/core";
+import type { Exec, ExecResult } from "@imagespec/core/kit";
+import type { BuildRequest, RegistryCredentials } from "@imagespec/core/plugin";
 import { createStaticCredentials, findSecret, runBuild } from "@imagespec/test-suite";
 import { afterAll, describe, expect, it } from "vitest";
 import { type BuildahBuilderOptions, createBuildahBuilder, hostPlatform } from "../src/index.ts";

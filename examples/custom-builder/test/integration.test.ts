@@ -12,14 +12,8 @@ import { createReadStream, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFi
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  type BuildEvent,
-  createRegistry,
-  ensure,
-  type ImageExistenceChecker,
-  ImageSpec,
-  type ImageSpecInput,
-} from "@imagespec/core";
+import { createRegistry, ensure, ImageSpec, type ImageSpecInput } from "@imagespec/core";
+import type { BuildEvent, ImageExistenceChecker } from "@imagespec/core/plugin";
 import {
   type Captured,
   createStaticCredentials,

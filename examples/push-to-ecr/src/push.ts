@@ -17,9 +17,9 @@ import {
   ImageSpecError,
   loadConfig,
   loadSpecFile,
-  parseImageReference,
   registryFromConfig,
 } from "@imagespec/core";
+import { parseImageReference } from "@imagespec/core/plugin";
 
 const EXAMPLE = fileURLToPath(new URL("..", import.meta.url));
 const check = process.argv.includes("--check");

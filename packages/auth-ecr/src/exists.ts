@@ -3,7 +3,8 @@
 // reference has both). Not found (image or repository) is missing; anything else that fails is unknown with
 // a reason naming the IAM action, never an exception, except when the caller aborts.
 import { DescribeImagesCommand, type ECRClient, type ImageIdentifier } from "@aws-sdk/client-ecr";
-import type { ExistenceAnswer, ImageReference } from "@imagespec/core";
+import type { ExistenceAnswer } from "@imagespec/core";
+import type { ImageReference } from "@imagespec/core/plugin";
 import { callEcr, registryIdOf } from "./clients.ts";
 import { explain, isNotFound } from "./errors.ts";
 import type { EcrRegistry } from "./hosts.ts";

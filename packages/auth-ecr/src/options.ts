@@ -2,7 +2,7 @@
 // schema. A bad option is a SpecValidationError on `ecr.<option>` whose message never quotes the value, so a
 // misplaced secret key does not end up in an error.
 import type { ECRClient, ECRClientConfig } from "@aws-sdk/client-ecr";
-import { type PluginOptionsContext, parsePluginOptions } from "@imagespec/core";
+import { type PluginOptionsContext, parsePluginOptions } from "@imagespec/core/plugin";
 import * as z from "zod";
 import type { CustomHost } from "./hosts.ts";
 

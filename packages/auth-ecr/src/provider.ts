@@ -2,14 +2,13 @@
 // kept and renewed by core's credential cache, existence from DescribeImages, and opt-in repository creation.
 // Everything that touches a secret (the options' AWS credentials, the clients, the cached tokens) lives in
 // this closure, not on the returned object, so inspecting or serialising the provider shows none of it.
+import { type ExistenceAnswer, ImageSpecError } from "@imagespec/core";
 import {
   createCredentialCache,
-  type ExistenceAnswer,
   type ImageReference,
-  ImageSpecError,
   type RegistryAuthProvider,
   type RegistryCredentials,
-} from "@imagespec/core";
+} from "@imagespec/core/plugin";
 import { isTransientAwsError } from "./aws-errors.ts";
 import { createClientPool } from "./clients.ts";
 import { authError, PROVIDER } from "./errors.ts";

@@ -3,7 +3,7 @@
 // CreateRepository call; RepositoryAlreadyExistsException (it existed, or a concurrent build made it) is
 // success, so no DescribeRepositories permission is needed.
 import { CreateRepositoryCommand, type ECRClient } from "@aws-sdk/client-ecr";
-import type { ImageReference } from "@imagespec/core";
+import type { ImageReference } from "@imagespec/core/plugin";
 import { callEcr, registryIdOf } from "./clients.ts";
 import { authError, isNamed } from "./errors.ts";
 import type { EcrRegistry } from "./hosts.ts";

@@ -2,7 +2,8 @@
 // base64 of `AWS:<password>`, valid 12 hours, and goes to the registry as Basic auth. The decoded text lives
 // only in this function's locals; an error about a malformed token describes its shape, never its content.
 import { type ECRClient, GetAuthorizationTokenCommand } from "@aws-sdk/client-ecr";
-import { RegistryAuthError, type RegistryCredentials } from "@imagespec/core";
+import { RegistryAuthError } from "@imagespec/core";
+import type { RegistryCredentials } from "@imagespec/core/plugin";
 import { PROVIDER } from "./errors.ts";
 import type { EcrRegistry } from "./hosts.ts";
 

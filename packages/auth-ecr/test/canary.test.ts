@@ -4,7 +4,7 @@
 // options errors) and must appear in nothing captured: errors with their causes, answers, console and
 // stdout/stderr, and the provider itself under util.inspect and JSON.stringify.
 import { inspect } from "node:util";
-import { parseImageReference } from "@imagespec/core";
+import { parseImageReference } from "@imagespec/core/plugin";
 import { findSecret } from "@imagespec/test-suite";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createEcrAuth } from "../src/index.ts";

@@ -7,7 +7,7 @@ import {
   GetAuthorizationTokenCommand,
   ImageNotFoundException,
 } from "@aws-sdk/client-ecr";
-import { parseImageReference } from "@imagespec/core";
+import { parseImageReference } from "@imagespec/core/plugin";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { createEcrAuth } from "../src/index.ts";

@@ -1,7 +1,7 @@
 // exists() over a mocked DescribeImages: present with the digest, missing image or repository, AccessDenied
 // and other failures as unknown with a reason naming ecr:DescribeImages, throttling retried, the request
 // asking by tag or digest in the host's registry and region, ECR Public left to the registry's answer.
-import { parseImageReference } from "@imagespec/core";
+import { parseImageReference } from "@imagespec/core/plugin";
 import { describe, expect, it } from "vitest";
 import { createEcrAuth } from "../src/index.ts";
 import { ACCOUNT, awsError, fakeEcr, HOST, throttled } from "./fake-ecr.ts";

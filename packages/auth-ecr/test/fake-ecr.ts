@@ -16,7 +16,7 @@ import {
   RepositoryAlreadyExistsException,
   RepositoryNotFoundException,
 } from "@aws-sdk/client-ecr";
-import { parseImageReference } from "@imagespec/core";
+import { parseImageReference } from "@imagespec/core/plugin";
 import type { AuthConformanceCloud } from "@imagespec/test-suite";
 import { mockClient } from "aws-sdk-client-mock";
 import type { EcrClientFactory } from "../src/index.ts";

@@ -1,7 +1,8 @@
 // The options: validated by EcrAuthOptionsSchema, a bad one a SpecValidationError on `ecr.<option>` with a
 // hint and without the value; the default export is the plugin core loads for "ecr".
 import { ECRClient } from "@aws-sdk/client-ecr";
-import { assertPlugin, ImageSpecError, SpecValidationError } from "@imagespec/core";
+import { ImageSpecError, SpecValidationError } from "@imagespec/core";
+import { assertPlugin } from "@imagespec/core/plugin";
 import { describe, expect, it } from "vitest";
 import ecrAuth, { createEcrAuth, EcrAuthOptionsSchema } from "../src/index.ts";
 

@@ -1,7 +1,8 @@
 // prepareRepository(): off by default (no AWS call); on, CreateRepository with the configured tag mutability
 // and scan-on-push in the host's registry and region, "already exists" as success, AccessDenied as a
 // RegistryAuthError naming ecr:CreateRepository, and one call per repository however many images need it.
-import { parseImageReference, RegistryAuthError } from "@imagespec/core";
+import { RegistryAuthError } from "@imagespec/core";
+import { parseImageReference } from "@imagespec/core/plugin";
 import { describe, expect, it } from "vitest";
 import { createEcrAuth, type EcrAuthOptions } from "../src/index.ts";
 import { ACCOUNT, denied, fakeEcr, HOST, throttled } from "./fake-ecr.ts";

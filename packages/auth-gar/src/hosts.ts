@@ -7,7 +7,7 @@
 // names (cloud.google.com/artifact-registry/docs/transition/setup-gcr-repo). The package is the image path
 // below the repository with every `/` escaped as %2F. A domain-scoped project (`example.com:proj`) is written
 // `example.com/proj` in image paths: a first component with a dot is joined with the next one.
-import type { ImageReference } from "@imagespec/core";
+import type { ImageReference } from "@imagespec/core/plugin";
 import type { GarHost } from "./options.ts";
 
 const PKG_DEV = /^([a-z0-9]+(?:-[a-z0-9]+)*)-docker\.pkg\.dev$/;

@@ -2,7 +2,7 @@
 // what may be injected: an auth client (google-auth-library's GoogleAuth or any of its AuthClients, or a token
 // source of your own) and an Artifact Registry API client. Only types of the Google SDKs are used here: the SDKs
 // themselves are imported on first use, so that importing this package stays cheap.
-import { type PluginOptionsContext, parsePluginOptions, pluginOptionError } from "@imagespec/core";
+import { type PluginOptionsContext, parsePluginOptions, pluginOptionError } from "@imagespec/core/plugin";
 import * as z from "zod/mini";
 
 /** The OAuth scope registry tokens and Artifact Registry API calls are requested with by default. */

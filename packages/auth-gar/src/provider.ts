@@ -5,18 +5,20 @@
 // `util.inspect(provider)` shows its name, and errors carry redacted one-line messages, never the library
 // errors (their `config` holds the request with its bearer token).
 import {
-  abortable,
-  type CredentialCache,
-  createCredentialCache,
   type ExistenceAnswer,
-  type ImageReference,
   ImageSpecError,
   RegistryAuthError,
+  RegistryUnavailableError,
+} from "@imagespec/core";
+import { abortable } from "@imagespec/core/kit";
+import {
+  type CredentialCache,
+  createCredentialCache,
+  type ImageReference,
   type RegistryAuthProvider,
   type RegistryCredentials,
-  RegistryUnavailableError,
   retrying,
-} from "@imagespec/core";
+} from "@imagespec/core/plugin";
 import {
   classifyGoogleError,
   formatGoogleFailure,

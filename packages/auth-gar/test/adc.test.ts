@@ -4,7 +4,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { ImageSpecError, parseImageReference, type RegistryAuthError } from "@imagespec/core";
+import { ImageSpecError, type RegistryAuthError } from "@imagespec/core";
+import { parseImageReference } from "@imagespec/core/plugin";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import garAuth from "../src/index.ts";
 import { type FakeGoogle, startFakeGoogle } from "./fake-google.ts";

@@ -6,12 +6,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { inspect } from "node:util";
-import {
-  createCredentialResolver,
-  importPlugin,
-  parseImageReference,
-  type RegistryAuthProvider,
-} from "@imagespec/core";
+import { createCredentialResolver } from "@imagespec/core";
+import { importPlugin, parseImageReference, type RegistryAuthProvider } from "@imagespec/core/plugin";
 import { findSecret } from "@imagespec/test-suite";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import garAuth from "../src/index.ts";

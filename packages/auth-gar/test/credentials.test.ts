@@ -1,7 +1,8 @@
 // Credentials: where the token and its expiry come from (google-auth-library clients and token sources of
 // your own), how failures become RegistryAuthErrors, what is retried, and that no token reaches a message.
 import { inspect } from "node:util";
-import { ImageSpecError, type RegistryAuthError, type RegistryCredentials } from "@imagespec/core";
+import { ImageSpecError, type RegistryAuthError } from "@imagespec/core";
+import type { RegistryCredentials } from "@imagespec/core/plugin";
 import { GoogleAuth } from "google-auth-library";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import garAuth, { type AccessTokenClient, type AccessTokenResult } from "../src/index.ts";

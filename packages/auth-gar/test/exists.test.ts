@@ -1,7 +1,7 @@
 // exists(): the real ArtifactRegistryClient over its REST transport (`fallback: true`) against a fake
 // Artifact Registry API on 127.0.0.1, so the request the client library builds is what is checked: the
 // method, the URL (the package's %2F, escaped once more by the transport) and the bearer token.
-import { parseImageReference } from "@imagespec/core";
+import { parseImageReference } from "@imagespec/core/plugin";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import garAuth, { type ArtifactRegistryApi, type GarAuthOptions } from "../src/index.ts";
 import { type FakeGoogle, type Recorded, startFakeGoogle, type TokenAccount } from "./fake-google.ts";

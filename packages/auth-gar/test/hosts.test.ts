@@ -1,5 +1,6 @@
 // Host matching and the mapping from image references to Artifact Registry resources (pure functions).
-import { parseImageReference, SpecValidationError } from "@imagespec/core";
+import { SpecValidationError } from "@imagespec/core";
+import { parseImageReference } from "@imagespec/core/plugin";
 import { describe, expect, it } from "vitest";
 import { HostMatcher, packageName, repositoryName } from "../src/hosts.ts";
 import garAuth, { createGarAuth, GarAuthOptionsSchema } from "../src/index.ts";

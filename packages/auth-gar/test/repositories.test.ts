@@ -1,6 +1,7 @@
 // prepareRepository(): opt-in creation of a missing DOCKER repository before a push, through the real
 // ArtifactRegistryClient's REST transport (including its long-running operation polling) against the fake.
-import { ImageSpecError, parseImageReference, type RegistryAuthError } from "@imagespec/core";
+import { ImageSpecError, type RegistryAuthError } from "@imagespec/core";
+import { parseImageReference } from "@imagespec/core/plugin";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import garAuth, { type GarAuthOptions } from "../src/index.ts";
 import { type FakeGoogle, type Recorded, startFakeGoogle } from "./fake-google.ts";

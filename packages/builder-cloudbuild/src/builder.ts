@@ -13,22 +13,23 @@ import {
 } from "@imagespec/auth-gar";
 import { writeDockerContext } from "@imagespec/builder-docker";
 import {
-  abortable,
-  assertCapabilities,
   BuildCancelledError,
-  type BuildContext,
-  type Builder,
-  type BuilderCapabilities,
   BuildFailedError,
-  type BuildRequest,
-  type BuildResult,
-  cancellable,
-  isLoopbackHost,
-  registryHost,
-  retrying,
   SpecValidationError,
   UnsupportedCapabilityError,
 } from "@imagespec/core";
+import { abortable, cancellable } from "@imagespec/core/kit";
+import {
+  assertCapabilities,
+  type BuildContext,
+  type Builder,
+  type BuilderCapabilities,
+  type BuildRequest,
+  type BuildResult,
+  isLoopbackHost,
+  registryHost,
+  retrying,
+} from "@imagespec/core/plugin";
 import {
   type BuildLocation,
   createGoogleApis,

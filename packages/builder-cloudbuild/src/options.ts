@@ -1,7 +1,7 @@
 // The cloudbuild builder's options (the second element of ["cloudbuild", { ... }] in imagespec.config), and the
 // shapes of what may be injected: an auth client (google-auth-library's GoogleAuth or an AuthClient) and a
 // clock. Only types are declared here: the Google libraries are imported on first use.
-import { type PluginOptionsContext, parsePluginOptions, pluginOptionError } from "@imagespec/core";
+import { type PluginOptionsContext, parsePluginOptions, pluginOptionError } from "@imagespec/core/plugin";
 import * as z from "zod/mini";
 
 /** The OAuth scope of every Cloud Build and Cloud Storage call. */

@@ -12,7 +12,7 @@ import {
   packDockerContext,
   renderDockerContext,
 } from "@imagespec/builder-docker";
-import type { BuildRequest } from "@imagespec/core";
+import type { BuildRequest } from "@imagespec/core/plugin";
 import {
   type CloudBuildBuilderOptions,
   DEFAULT_DOCKER_IMAGE,

@@ -1,6 +1,7 @@
 // Options (a bad one is a SpecValidationError naming `cloudbuild.<option>`, with a hint) and the specs the
 // builder refuses before anything is uploaded: what Cloud Build cannot do or cannot reach.
-import { assertCapabilities, ImageSpec, ImageSpecError, SpecValidationError } from "@imagespec/core";
+import { ImageSpec, ImageSpecError, SpecValidationError } from "@imagespec/core";
+import { assertCapabilities } from "@imagespec/core/plugin";
 import { createStaticCredentials, runBuild } from "@imagespec/test-suite";
 import { describe, expect, it } from "vitest";
 import cloudBuildBuilder, {

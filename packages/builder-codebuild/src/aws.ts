@@ -12,7 +12,7 @@ import {
   isTransientAwsError,
   quoteAwsError,
 } from "@imagespec/auth-ecr";
-import { retrying } from "@imagespec/core";
+import { retrying } from "@imagespec/core/plugin";
 import type { ClientOption, ParsedOptions } from "./options.ts";
 
 /** What went wrong when AWS was asked for `action` (an IAM action), with what to do about it. */

@@ -27,20 +27,21 @@ import {
   writeDockerContext,
 } from "@imagespec/builder-docker";
 import {
-  assertCapabilities,
   BuildCancelledError,
-  type BuildContext,
-  type Builder,
-  type BuilderCapabilities,
   BuildFailedError,
-  type BuildRequest,
-  type BuildResult,
-  cancellable,
-  createRedactor,
-  registryHost,
   SpecValidationError,
   UnsupportedCapabilityError,
 } from "@imagespec/core";
+import { cancellable, createRedactor } from "@imagespec/core/kit";
+import {
+  assertCapabilities,
+  type BuildContext,
+  type Builder,
+  type BuilderCapabilities,
+  type BuildRequest,
+  type BuildResult,
+  registryHost,
+} from "@imagespec/core/plugin";
 import { type AwsClients, awsCall, createClients, explainAwsError } from "./aws.ts";
 import { type Buildspec, DIGEST_VARIABLE, renderBuildspec, warnsAnonymous } from "./buildspec.ts";
 import { LogFollower } from "./logs.ts";

@@ -10,7 +10,8 @@
 // only through `env.secrets-manager` (resolved by CodeBuild inside the build and masked in its logs), and the
 // builder's own AWS credentials never leave this machine.
 import { PUBLIC_HOSTS, PUBLIC_REGION, parseEcrHost } from "@imagespec/auth-ecr";
-import { isLoopbackHost, shellQuote, shellWords } from "@imagespec/core";
+import { shellQuote, shellWords } from "@imagespec/core/kit";
+import { isLoopbackHost } from "@imagespec/core/plugin";
 import { Document } from "yaml";
 import type { ResolvedRegistrySecret } from "./options.ts";
 

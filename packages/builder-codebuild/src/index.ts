@@ -2,7 +2,7 @@
 // docker builder's context is packed, uploaded to S3 and built by an existing CodeBuild project with an inline
 // buildspec that pushes; the build's logs stream back as events. Config:
 // builders: [["codebuild", { project: "imagespec", bucket: "my-bucket" }]].
-import type { Builder } from "@imagespec/core";
+import type { Builder } from "@imagespec/core/plugin";
 import { createCodeBuildBuilder, createUnconfiguredCodeBuildBuilder } from "./builder.ts";
 import type { CodeBuildBuilderOptions } from "./options.ts";
 

@@ -11,7 +11,7 @@ import {
 } from "@aws-sdk/client-codebuild";
 import type { S3Client, S3ClientConfig } from "@aws-sdk/client-s3";
 import { type AwsCredentials, EcrAuthOptionsSchema } from "@imagespec/auth-ecr";
-import { type PluginOptionsContext, parsePluginOptions, pluginOptionError } from "@imagespec/core";
+import { type PluginOptionsContext, parsePluginOptions, pluginOptionError } from "@imagespec/core/plugin";
 import * as z from "zod";
 
 export type { AwsCredentials };

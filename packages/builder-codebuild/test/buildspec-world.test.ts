@@ -19,7 +19,8 @@ import {
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { StartBuildCommandInput } from "@aws-sdk/client-codebuild";
-import { createRegistryClient, execProcess, ImageSpec } from "@imagespec/core";
+import { createRegistryClient, ImageSpec } from "@imagespec/core";
+import { execProcess } from "@imagespec/core/kit";
 import { createStaticCredentials, runBuild } from "@imagespec/test-suite";
 import { afterAll, describe, expect, it } from "vitest";
 import { createCodeBuildBuilder } from "../src/index.ts";

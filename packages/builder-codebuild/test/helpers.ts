@@ -2,7 +2,8 @@
 import { mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type BuildEvent, type BuildRequest, ImageSpec, type ImageSpecInput } from "@imagespec/core";
+import { ImageSpec, type ImageSpecInput } from "@imagespec/core";
+import type { BuildEvent, BuildRequest } from "@imagespec/core/plugin";
 import { type Captured, createStaticCredentials, runBuild } from "@imagespec/test-suite";
 import { afterEach } from "vitest";
 import { type CodeBuildBuilderOptions, createCodeBuildBuilder } from "../src/index.ts";

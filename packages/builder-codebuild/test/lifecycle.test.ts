@@ -4,7 +4,7 @@
 import type { StartBuildCommandInput } from "@aws-sdk/client-codebuild";
 import type { HeadObjectCommandInput, PutObjectCommandInput } from "@aws-sdk/client-s3";
 import { packDockerContext, renderDockerContext } from "@imagespec/builder-docker";
-import type { BuildEvent } from "@imagespec/core";
+import type { BuildEvent } from "@imagespec/core/plugin";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { BUCKET, DIGEST, ECR_HOST, fakeAws, PHASES, PROJECT, succeeding } from "./fake-aws.ts";

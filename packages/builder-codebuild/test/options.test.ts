@@ -1,6 +1,7 @@
 // The options: a bad one is a SpecValidationError on `codebuild.<option>` with a hint, and never quotes the
 // value; the defaults; the capabilities that follow the platform mapping; the plugin factory without options.
-import { assertPlugin, ImageSpecError, SpecValidationError } from "@imagespec/core";
+import { ImageSpecError, SpecValidationError } from "@imagespec/core";
+import { assertPlugin } from "@imagespec/core/plugin";
 import { describe, expect, it } from "vitest";
 import codeBuildBuilder, {
   type CodeBuildBuilderOptions,

@@ -10,7 +10,7 @@
 // its argv, for tests without an engine) that a test puts first on PATH.
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { execProcess } from "@imagespec/core";
+import { execProcess } from "@imagespec/core/kit";
 import { parse } from "yaml";
 
 const PHASES = ["install", "pre_build", "build", "post_build"] as const;

@@ -4,7 +4,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { execProcess, shellQuote, shellWords } from "@imagespec/core";
+import { execProcess, shellQuote, shellWords } from "@imagespec/core/kit";
 import { afterAll, describe, expect, it } from "vitest";
 
 const dir = mkdtempSync(path.join(tmpdir(), "imagespec-shell-"));

@@ -6,14 +6,12 @@ import { access, constants, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import {
-  assertCapabilities,
   BuildCancelledError,
-  type BuildContext,
-  type Builder,
-  type BuilderCapabilities,
   BuildFailedError,
-  type BuildRequest,
-  type BuildResult,
+  SpecValidationError,
+  UnsupportedCapabilityError,
+} from "@imagespec/core";
+import {
   cancellable,
   createRedactor,
   credentialSecrets,
@@ -22,13 +20,19 @@ import {
   execProcess,
   fileSecrets,
   pushFailureError,
-  registryHost,
   resolveCredentials,
-  SpecValidationError,
   type TemporaryDockerConfig,
-  UnsupportedCapabilityError,
   writeDockerConfig,
-} from "@imagespec/core";
+} from "@imagespec/core/kit";
+import {
+  assertCapabilities,
+  type BuildContext,
+  type Builder,
+  type BuilderCapabilities,
+  type BuildRequest,
+  type BuildResult,
+  registryHost,
+} from "@imagespec/core/plugin";
 import { writeContext } from "./context.ts";
 import { type DockerBuilderOptions, DockerBuilderOptionsSchema, parseOptions } from "./options.ts";
 import { BuildLog } from "./progress.ts";

@@ -2,7 +2,8 @@
 // computed from (flytekit recomputes the tag after writing its context for the same reason).
 import { copyFile, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { digestFiles, SpecValidationError } from "@imagespec/core";
+import { SpecValidationError } from "@imagespec/core";
+import { digestFiles } from "@imagespec/core/kit";
 import type { DockerContext } from "./render.ts";
 
 /** Writes the Dockerfile and every file of `context` into `dir` (created if missing). */

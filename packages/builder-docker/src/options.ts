@@ -1,5 +1,7 @@
 // The docker builder's options (the second element of ["docker", { ... }] in imagespec.config).
-import { type Exec, type PluginOptionsContext, parsePluginOptions } from "@imagespec/core";
+
+import type { Exec } from "@imagespec/core/kit";
+import { type PluginOptionsContext, parsePluginOptions } from "@imagespec/core/plugin";
 import * as z from "zod/mini";
 
 export const MODES = ["auto", "buildx", "classic"] as const;

@@ -4,7 +4,8 @@
 // the uv nor the micromamba image. The differences from flytekit are listed in docs/builders/docker.md.
 import { access, readFile } from "node:fs/promises";
 import path from "node:path";
-import { type ImageSpec, requirementsDigest, SpecValidationError } from "@imagespec/core";
+import { type ImageSpec, SpecValidationError } from "@imagespec/core";
+import { requirementsDigest } from "@imagespec/core/kit";
 import {
   APT_PACKAGE,
   ENV_NAME,

@@ -10,7 +10,8 @@
 //   would end the Dockerfile line) or `<<` (a heredoc marker for newer Dockerfile frontends).
 // - Free text (commands, entrypoint): JSON arrays in exec form, where newlines and quotes are JSON escapes.
 // - Paths (source tree, copy entries): never written; the files are staged under fixed context folders.
-import { SpecValidationError, shellQuote } from "@imagespec/core";
+import { SpecValidationError } from "@imagespec/core";
+import { shellQuote } from "@imagespec/core/kit";
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
 const CONTROL = /[\u0000-\u001f\u007f]/;

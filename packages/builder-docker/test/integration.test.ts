@@ -6,7 +6,8 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type BuildEvent, ImageSpec, type ImageSpecInput } from "@imagespec/core";
+import { ImageSpec, type ImageSpecInput } from "@imagespec/core";
+import type { BuildEvent } from "@imagespec/core/plugin";
 import {
   type Captured,
   createStaticCredentials,

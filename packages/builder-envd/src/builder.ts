@@ -6,14 +6,8 @@
 import { access, constants, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { BuildCancelledError, BuildFailedError, SpecValidationError } from "@imagespec/core";
 import {
-  assertCapabilities,
-  BuildCancelledError,
-  type BuildContext,
-  type Builder,
-  BuildFailedError,
-  type BuildRequest,
-  type BuildResult,
   cancellable,
   createRedactor,
   credentialSecrets,
@@ -21,12 +15,18 @@ import {
   type ExecResult,
   execProcess,
   pushFailureError,
-  registryHost,
   resolveCredentials,
-  SpecValidationError,
   type TemporaryDockerConfig,
   writeDockerConfig,
-} from "@imagespec/core";
+} from "@imagespec/core/kit";
+import {
+  assertCapabilities,
+  type BuildContext,
+  type Builder,
+  type BuildRequest,
+  type BuildResult,
+  registryHost,
+} from "@imagespec/core/plugin";
 import { writeEnvdContext } from "./context.ts";
 import { EnvdLog } from "./log.ts";
 import { CONTEXT_NAME, type EnvdBuilderOptions, EnvdBuilderOptionsSchema, parseOptions } from "./options.ts";

@@ -2,7 +2,8 @@
 // computed from (flytekit recomputes the tag after writing its context for the same reason).
 import { copyFile, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { digestFiles, SpecValidationError } from "@imagespec/core";
+import { SpecValidationError } from "@imagespec/core";
+import { digestFiles } from "@imagespec/core/kit";
 import { changedSinceTag } from "./errors.ts";
 import type { EnvdContext } from "./render.ts";
 

@@ -1,5 +1,5 @@
 // @imagespec/builder-envd: build ImageSpecs with envd (registered as `envd`, priority 5, as in flytekit).
-import type { Builder } from "@imagespec/core";
+import type { Builder } from "@imagespec/core/plugin";
 import { createEnvdBuilder } from "./builder.ts";
 import type { EnvdBuilderOptions } from "./options.ts";
 

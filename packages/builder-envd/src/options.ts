@@ -1,5 +1,7 @@
 // The envd builder's options (the second element of ["envd", { ... }] in imagespec.config).
-import { type Exec, type PluginOptionsContext, parsePluginOptions } from "@imagespec/core";
+
+import type { Exec } from "@imagespec/core/kit";
+import { type PluginOptionsContext, parsePluginOptions } from "@imagespec/core/plugin";
 import * as z from "zod/mini";
 
 /** An envd context name: passed as one argument, but never one that reads as a flag. */

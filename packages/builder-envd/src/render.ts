@@ -5,16 +5,15 @@
 // docs/builders/envd.md.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { type ImageSpec, SpecValidationError } from "@imagespec/core";
+import { requirementsDigest } from "@imagespec/core/kit";
 import {
   assertCapabilities,
   type Builder,
   type BuilderCapabilities,
-  type ImageSpec,
   parseImageReference,
-  requirementsDigest,
-  SpecValidationError,
   type TreeFile,
-} from "@imagespec/core";
+} from "@imagespec/core/plugin";
 import { changedSinceTag } from "./errors.ts";
 import {
   bashQuoted,

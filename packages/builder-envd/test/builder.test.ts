@@ -4,16 +4,14 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { ImageSpec, type ImageSpecInput } from "@imagespec/core";
+import type { ExecRequest, ExecResult } from "@imagespec/core/kit";
 import {
   BUILTIN_PLUGINS,
   type Builder,
-  type ExecRequest,
-  type ExecResult,
-  ImageSpec,
-  type ImageSpecInput,
   importPlugin,
   type RegistryCredentials,
-} from "@imagespec/core";
+} from "@imagespec/core/plugin";
 import { createStaticCredentials, findSecret, runBuild } from "@imagespec/test-suite";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import envdBuilder, { createEnvdBuilder, type EnvdBuilderOptions, renderEnvdContext } from "../src/index.ts";

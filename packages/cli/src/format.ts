@@ -1,6 +1,7 @@
 // Human-readable output of `explain` and `builders`.
 import path from "node:path";
-import type { BuilderCapabilities, Difference, ImageRecord, RequirementsFile } from "@imagespec/core";
+import type { Difference, ImageRecord } from "@imagespec/core";
+import type { BuilderCapabilities, RequirementsFile } from "@imagespec/core/plugin";
 
 const UNSET = "(unset)";
 

@@ -5,15 +5,12 @@
 // failures as RegistryAuthError naming provider and registry, existence answers, and that the secret the
 // cloud hands out appears nowhere but in the credentials themselves.
 import { inspect } from "node:util";
+import { type ExistenceAnswer, ImageSpecError, RegistryAuthError, UsageError } from "@imagespec/core";
 import {
-  type ExistenceAnswer,
-  ImageSpecError,
   parseImageReference,
-  RegistryAuthError,
   type RegistryAuthProvider,
   type RegistryCredentials,
-  UsageError,
-} from "@imagespec/core";
+} from "@imagespec/core/plugin";
 import { describe, expect, it, vi } from "vitest";
 import { describeError, findSecret } from "./checks.ts";
 

@@ -10,13 +10,11 @@ import path from "node:path";
 import {
   createCredentialResolver,
   createRegistryClient,
-  execProcess,
   ImageSpecError,
   RegistryAuthError,
-  type RegistryAuthProvider,
-  resolveCredentials,
-  writeDockerConfig,
 } from "@imagespec/core";
+import { execProcess, resolveCredentials, writeDockerConfig } from "@imagespec/core/kit";
+import type { RegistryAuthProvider } from "@imagespec/core/plugin";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findSecret } from "./checks.ts";
 import { findRegistryBinary, type LocalRegistry, startLocalRegistry } from "./local-registry.ts";

@@ -2,6 +2,12 @@
 // list means the check passed), so the suite's own tests can show that every check fails where it should,
 // and a builder's author can call one directly to see what is wrong.
 import {
+  type ImageSpec,
+  ImageSpecError,
+  type ImageSpecErrorCode,
+  type UnsupportedCapabilityError,
+} from "@imagespec/core";
+import {
   assertCapabilities,
   assertPlugin,
   type BuildEvent,
@@ -10,12 +16,8 @@ import {
   type BuildRequest,
   type BuildResult,
   type Capability,
-  type ImageSpec,
-  ImageSpecError,
-  type ImageSpecErrorCode,
   requiredCapabilities,
-  type UnsupportedCapabilityError,
-} from "@imagespec/core";
+} from "@imagespec/core/plugin";
 import { BUILDER_NAME_PATTERN } from "./memory-builder.ts";
 
 /** Everything a build put out: its events, and its result or the error it rejected with. */

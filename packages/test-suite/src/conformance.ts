@@ -1,7 +1,8 @@
 // builderConformance(): registers the conformance tests of one builder with vitest. Which tests run depends
 // on what the builder declares (its capabilities) and on what the world offers (an engine, a registry);
 // a test that does not run is still listed, skipped, with the reason in its title.
-import { BuilderCapabilitiesSchema, type Capability, UsageError } from "@imagespec/core";
+import { UsageError } from "@imagespec/core";
+import { BuilderCapabilitiesSchema, type Capability } from "@imagespec/core/plugin";
 import { describe, expect, it } from "vitest";
 import { checkCapabilityGate, checkContract } from "./checks.ts";
 import {

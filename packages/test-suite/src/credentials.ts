@@ -1,6 +1,6 @@
 // A CredentialResolver with fixed answers, for tests: builders get credentials from core's auth chain, and a
 // test hands them a known set instead (the conformance suite hands them a canary password).
-import type { CredentialResolver, RegistryCredentials } from "@imagespec/core";
+import type { CredentialResolver, RegistryCredentials } from "@imagespec/core/plugin";
 
 export interface StaticCredentials extends CredentialResolver {
   /** Every registry host the resolver was asked about, in order. */

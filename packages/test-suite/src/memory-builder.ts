@@ -7,16 +7,14 @@ import { createHash } from "node:crypto";
 import { access } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { BuildCancelledError, BuildFailedError, SpecValidationError } from "@imagespec/core";
 import {
   assertCapabilities,
-  BuildCancelledError,
   type Builder,
   BuilderCapabilitiesSchema,
-  BuildFailedError,
   type BuildRequest,
   registryHost,
-  SpecValidationError,
-} from "@imagespec/core";
+} from "@imagespec/core/plugin";
 import { z } from "zod";
 import { partial } from "zod/mini";
 

@@ -2,7 +2,7 @@
 // mistake (an API endpoint, the metadata server that Application Default Credentials probe) fails at once,
 // instead of calling it with whatever credentials the machine has or hanging until a timeout.
 import net from "node:net";
-import { isLoopbackHost } from "@imagespec/core";
+import { isLoopbackHost } from "@imagespec/core/plugin";
 
 /**
  * Makes every TCP connection to a host other than this machine (localhost, 127.0.0.0/8, ::1) throw, in this

@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { ImageSpec, type ImageSpecInput } from "@imagespec/core";
 import {
   assertCapabilities,
   type BuildEvent,
@@ -13,9 +14,7 @@ import {
   type BuildRequest,
   type Capability,
   type CredentialResolver,
-  ImageSpec,
-  type ImageSpecInput,
-} from "@imagespec/core";
+} from "@imagespec/core/plugin";
 import {
   type CapabilityExpectation,
   type Captured,

@@ -1,5 +1,6 @@
 // The options of builderConformance() and the ids of its tests.
-import type { Builder, CredentialResolver, ImageSpecErrorCode, ImageSpecInput } from "@imagespec/core";
+import type { ImageSpecErrorCode, ImageSpecInput } from "@imagespec/core";
+import type { Builder, CredentialResolver } from "@imagespec/core/plugin";
 
 /** Every test builderConformance() can register; `skip` takes these ids (each title starts with its id). */
 export const TEST_IDS = [

@@ -1,11 +1,7 @@
 // The auth conformance suite run against a small reference provider over a fake token API: the shape an
 // adapter's test takes (ECR and GAR drive their SDK mocks the same way).
-import {
-  createCredentialCache,
-  type ExistenceAnswer,
-  RegistryAuthError,
-  type RegistryAuthProvider,
-} from "@imagespec/core";
+import { type ExistenceAnswer, RegistryAuthError } from "@imagespec/core";
+import { createCredentialCache, type RegistryAuthProvider } from "@imagespec/core/plugin";
 import { type AuthConformanceCloud, registryAuthConformance } from "../src/index.ts";
 
 class Throttled extends Error {}

@@ -1,12 +1,6 @@
 // The pure checks fail where they should: each case breaks one rule and expects the problem it reports.
-import {
-  BuildCancelledError,
-  type BuildEvent,
-  createNoopBuilder,
-  ImageSpec,
-  ImageSpecError,
-  RegistryAuthError,
-} from "@imagespec/core";
+import { BuildCancelledError, ImageSpec, ImageSpecError, RegistryAuthError } from "@imagespec/core";
+import { type BuildEvent, createNoopBuilder } from "@imagespec/core/plugin";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import {

@@ -1,5 +1,5 @@
 // builderConformance() refuses options it cannot honour before it registers anything.
-import { createNoopBuilder } from "@imagespec/core";
+import { createNoopBuilder } from "@imagespec/core/plugin";
 import { describe, expect, it } from "vitest";
 import { builderConformance, type TestId } from "../src/index.ts";
 

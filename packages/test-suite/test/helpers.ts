@@ -1,6 +1,6 @@
 // Builders for the suite's own tests: a well-behaved base to break one rule at a time, and a way to run a
 // scenario against a builder without vitest's describe/it.
-import type { BuildContext, Builder, BuildRequest, BuildResult } from "@imagespec/core";
+import type { BuildContext, Builder, BuildRequest, BuildResult } from "@imagespec/core/plugin";
 import { type ScenarioContext, withWorkdir } from "../src/scenarios.ts";
 import type { ConformanceFixtures, ConformanceWorld } from "../src/types.ts";
 

@@ -3,12 +3,8 @@
 // world installs docker-registry); elsewhere it is reported as skipped with the reason.
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import {
-  createCredentialResolver,
-  createRegistryClient,
-  type RegistryAuthProvider,
-  type RegistryCredentials,
-} from "@imagespec/core";
+import { createCredentialResolver, createRegistryClient } from "@imagespec/core";
+import type { RegistryAuthProvider, RegistryCredentials } from "@imagespec/core/plugin";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findRegistryBinary, type LocalRegistry, startLocalRegistry } from "../src/index.ts";
 

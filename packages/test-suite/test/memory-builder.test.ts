@@ -1,7 +1,8 @@
 // The memory builder's own behaviour: what it records, pushes, emits, and how it fails and stops.
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { type BuildEvent, type BuildRequest, ImageSpec, ImageSpecError } from "@imagespec/core";
+import { ImageSpec, ImageSpecError } from "@imagespec/core";
+import type { BuildEvent, BuildRequest } from "@imagespec/core/plugin";
 import { describe, expect, it } from "vitest";
 import { createMemoryBuilder, createStaticCredentials, MemoryBuilderOptionsSchema } from "../src/index.ts";
 import { runBuild, withWorkdir } from "../src/scenarios.ts";

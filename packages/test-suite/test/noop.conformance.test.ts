@@ -1,5 +1,5 @@
 // The noop builder (flytekit's NoOpBuilder, in core) against the conformance suite. It needs no engine.
-import { createNoopBuilder } from "@imagespec/core";
+import { createNoopBuilder } from "@imagespec/core/plugin";
 import { builderConformance } from "../src/index.ts";
 
 builderConformance({

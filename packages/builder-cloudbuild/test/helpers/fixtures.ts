@@ -3,7 +3,8 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type BuildEvent, ImageSpec, type ImageSpecInput } from "@imagespec/core";
+import { ImageSpec, type ImageSpecInput } from "@imagespec/core";
+import type { BuildEvent } from "@imagespec/core/plugin";
 import { createStaticCredentials, runBuild } from "@imagespec/test-suite";
 import {
   type Clock,

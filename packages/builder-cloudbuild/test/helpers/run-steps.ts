@@ -11,7 +11,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { execProcess } from "@imagespec/core";
+import { execProcess } from "@imagespec/core/kit";
 import { DEFAULT_DOCKER_IMAGE, type PreparedCloudBuild } from "../../src/index.ts";
 
 export interface StepRun {
