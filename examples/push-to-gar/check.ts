@@ -4,6 +4,7 @@
 // Without Google credentials it explains how to set them up and exits 0 with "skipped: no Google credentials".
 import garAuth from "@imagespec/auth-gar";
 import { ImageSpecError, parseImageReference } from "@imagespec/core";
+import { classifyGoogleError } from "@imagespec/google-common";
 import spec from "./imagespec.ts";
 import { garTarget } from "./registry.ts";
 
@@ -25,7 +26,8 @@ try {
     `credentials: ${credentials.username} with a Google access token, valid until ${credentials.expiresAt?.toISOString()}`,
   );
 } catch (error) {
-  if (ImageSpecError.is(error) && /no Google credentials found/.test(error.message)) {
+  // the provider's error carries what Google said as its cause (redacted)
+  if (ImageSpecError.is(error) && classifyGoogleError(error.cause).kind === "no-credentials") {
     console.log(
       [
         "No Google credentials were found (Application Default Credentials). Any one of these provides them:",
