@@ -2,6 +2,7 @@
 // Google credentials are there to do it. It never prints a token and builds nothing. Without Google
 // credentials it explains how to set them up and exits 0 with "skipped: no Google credentials".
 import { prepareCloudBuild } from "@imagespec/builder-cloudbuild";
+import { CLOUD_PLATFORM_SCOPE, classifyGoogleError } from "@imagespec/google-common";
 import { GoogleAuth } from "google-auth-library";
 import spec from "./imagespec.ts";
 import { cloudBuildSettings } from "./settings.ts";
@@ -24,12 +25,13 @@ console.log(`build step: ${step?.name} ${step?.args.join(" ")} (env ${step?.env.
 console.log(`pushed by Cloud Build: ${prepared.build.images.join(", ")}`);
 
 try {
-  const auth = new GoogleAuth({ scopes: "https://www.googleapis.com/auth/cloud-platform" });
+  const auth = new GoogleAuth({ scopes: CLOUD_PLATFORM_SCOPE });
   await auth.getClient();
   const { client_email: account } = await auth.getCredentials().catch(() => ({ client_email: undefined }));
   console.log(`credentials: Application Default Credentials${account ? ` (${account})` : ""}`);
 } catch (error) {
-  if (/could not load the default credentials/i.test(String(error))) {
+  const failure = classifyGoogleError(error);
+  if (failure.kind === "no-credentials") {
     console.log(
       [
         "No Google credentials were found (Application Default Credentials). Any one of these provides them:",
@@ -43,7 +45,7 @@ try {
     );
     process.exit(0);
   }
-  console.error(String(error instanceof Error ? error.message : error));
+  console.error(failure.message);
   process.exit(1);
 }
 

@@ -3,7 +3,9 @@
 // with GAR_CREATE_REPOSITORIES=true, creates the repository if it is missing. It never prints the token.
 // Without Google credentials it explains how to set them up and exits 0 with "skipped: no Google credentials".
 import garAuth from "@imagespec/auth-gar";
-import { ImageSpecError, parseImageReference } from "@imagespec/core";
+import { ImageSpecError } from "@imagespec/core";
+import { parseImageReference } from "@imagespec/core/plugin";
+import { classifyGoogleError } from "@imagespec/google-common";
 import spec from "./imagespec.ts";
 import { garTarget } from "./registry.ts";
 
@@ -25,7 +27,8 @@ try {
     `credentials: ${credentials.username} with a Google access token, valid until ${credentials.expiresAt?.toISOString()}`,
   );
 } catch (error) {
-  if (ImageSpecError.is(error) && /no Google credentials found/.test(error.message)) {
+  // the provider's error carries what Google said as its cause (redacted)
+  if (ImageSpecError.is(error) && classifyGoogleError(error.cause).kind === "no-credentials") {
     console.log(
       [
         "No Google credentials were found (Application Default Credentials). Any one of these provides them:",

@@ -1,24 +1,19 @@
-// Which registry hosts are Artifact Registry's, and which Artifact Registry resource an image on them is
-// (registries_and_builders.md §3.1, §3.3):
+// Which Artifact Registry resource an image on an Artifact Registry host is (docs/auth/gar.md, hosts; the host
+// grammar itself is @imagespec/google-common's):
 //   LOCATION-docker.pkg.dev/PROJECT/REPOSITORY/IMAGE[/...]  → projects/PROJECT/locations/LOCATION/repositories/REPOSITORY
 //   gcr.io/PROJECT/IMAGE[/...]       → location us,     repository "gcr.io"
 //   us.gcr.io / eu.gcr.io / asia.gcr.io → us / europe / asia, repository named after the host
-// Container Registry is shut down; gcr.io hosts are served by Artifact Registry "gcr.io repositories" with those
-// names (cloud.google.com/artifact-registry/docs/transition/setup-gcr-repo). The package is the image path
-// below the repository with every `/` escaped as %2F. A domain-scoped project (`example.com:proj`) is written
-// `example.com/proj` in image paths: a first component with a dot is joined with the next one.
+// The package is the image path below the repository with every `/` escaped as %2F. A domain-scoped project
+// (`example.com:proj`) is written `example.com/proj` in image paths: a first component with a dot is joined
+// with the next one.
 import type { ImageReference } from "@imagespec/core/plugin";
+import {
+  artifactRegistryLocation,
+  gcrLocation,
+  isArtifactRegistryHost,
+  normalizeHost,
+} from "@imagespec/google-common";
 import type { GarHost } from "./options.ts";
-
-const PKG_DEV = /^([a-z0-9]+(?:-[a-z0-9]+)*)-docker\.pkg\.dev$/;
-
-/** gcr.io hosts and the Artifact Registry location of their gcr.io repository. */
-export const GCR_LOCATIONS: Readonly<Record<string, string>> = {
-  "gcr.io": "us",
-  "us.gcr.io": "us",
-  "eu.gcr.io": "europe",
-  "asia.gcr.io": "asia",
-};
 
 /** An Artifact Registry repository. */
 export interface GarRepository {
@@ -45,11 +40,6 @@ export function packageName(i: GarImage): string {
   return `${repositoryName(i)}/packages/${encodeURIComponent(i.image)}`;
 }
 
-/** `host[:port]` of a registry address, lower-cased (a scheme or a path is dropped). */
-export function normalizeHost(registry: string): string {
-  return (registry.replace(/^[a-z][a-z0-9+.-]*:\/\//i, "").split("/")[0] ?? "").toLowerCase();
-}
-
 export class HostMatcher {
   /** Extra hosts → their location (undefined: credentials only, no API mapping). */
   readonly #extra = new Map<string, string | undefined>();
@@ -63,7 +53,7 @@ export class HostMatcher {
 
   matches(registry: string): boolean {
     const host = normalizeHost(registry);
-    return PKG_DEV.test(host) || host in GCR_LOCATIONS || this.#extra.has(host);
+    return isArtifactRegistryHost(host) || this.#extra.has(host);
   }
 
   /** The Artifact Registry image an image reference names, or why there is none. */
@@ -74,15 +64,15 @@ export class HostMatcher {
       // domain-scoped project: example.com/proj → example.com:proj
       parts.splice(0, 2, `${parts[0]}:${parts[1]}`);
     }
-    const gcrLocation = GCR_LOCATIONS[host];
-    if (gcrLocation !== undefined) {
+    const gcr = gcrLocation(host);
+    if (gcr !== undefined) {
       const [project, ...image] = parts;
       if (!project || image.length === 0) {
         return { problem: `${ref.canonical} is not ${host}/PROJECT/IMAGE` };
       }
-      return { project, location: gcrLocation, repository: host, gcr: true, image: image.join("/") };
+      return { project, location: gcr, repository: host, gcr: true, image: image.join("/") };
     }
-    const location = PKG_DEV.exec(host)?.[1] ?? this.#extra.get(host);
+    const location = artifactRegistryLocation(host) ?? this.#extra.get(host);
     if (location === undefined) {
       return {
         problem: this.#extra.has(host)

@@ -4,22 +4,12 @@
 import type { GarAuthOptions } from "./options.ts";
 import { GarAuthProvider } from "./provider.ts";
 
-export {
-  classifyGoogleError,
-  formatGoogleFailure,
-  GoogleApiError,
-  type GoogleFailure,
-  type GoogleFailureKind,
-  GrpcCode,
-  redactGoogleTokens,
-} from "./google-errors.ts";
-export { type GarImage, type GarRepository, GCR_LOCATIONS } from "./hosts.ts";
+export type { GarImage, GarRepository } from "./hosts.ts";
 export {
   type AccessTokenClient,
   type AccessTokenResult,
   type ApiCallOptions,
   type ArtifactRegistryApi,
-  CLOUD_PLATFORM_SCOPE,
   type CreateRepositoryRequest,
   DEFAULT_ASSUMED_TOKEN_LIFETIME_MS,
   DEFAULT_REFRESH_MARGIN_MS,
@@ -29,9 +19,10 @@ export {
   type GarHost,
   GarHostSchema,
   type GoogleAuthLike,
+  PROVIDER_NAME,
   type ResourceRequest,
 } from "./options.ts";
-export { GarAuthProvider, PROVIDER_NAME, TOKEN_USERNAME } from "./provider.ts";
+export { GarAuthProvider, TOKEN_USERNAME } from "./provider.ts";
 
 /** Creates the `gar` registry auth provider. Options are checked (a bad one is a SpecValidationError). */
 export function createGarAuth(options?: GarAuthOptions): GarAuthProvider {

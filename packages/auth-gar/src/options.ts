@@ -5,8 +5,8 @@
 import { type PluginOptionsContext, parsePluginOptions, pluginOptionError } from "@imagespec/core/plugin";
 import * as z from "zod/mini";
 
-/** The OAuth scope registry tokens and Artifact Registry API calls are requested with by default. */
-export const CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform";
+/** The name the provider is registered under (`auth: ["gar"]`), and the prefix of its errors. */
+export const PROVIDER_NAME = "gar";
 
 /** What `getAccessToken()` may answer: google-auth-library's `{ token, res }`, GoogleAuth's string, or yours. */
 export type AccessTokenResult =
@@ -144,7 +144,7 @@ export type ParsedGarAuthOptions = z.output<typeof GarAuthOptionsSchema>;
 export const DEFAULT_REFRESH_MARGIN_MS = 2 * 60_000;
 export const DEFAULT_ASSUMED_TOKEN_LIFETIME_MS = 5 * 60_000;
 
-const GAR: PluginOptionsContext = { plugin: "gar", kind: "auth", docs: "docs/auth/gar.md" };
+const GAR: PluginOptionsContext = { plugin: PROVIDER_NAME, kind: "auth", docs: "docs/auth/gar.md" };
 
 /** Validates options; a bad one is a SpecValidationError on `gar.<option>`. */
 export function parseOptions(options: unknown): ParsedGarAuthOptions {

@@ -4,12 +4,7 @@
 // the creation of a missing DOCKER repository before a push. Tokens live in #private fields and closures only:
 // `util.inspect(provider)` shows its name, and errors carry redacted one-line messages, never the library
 // errors (their `config` holds the request with its bearer token).
-import {
-  type ExistenceAnswer,
-  ImageSpecError,
-  RegistryAuthError,
-  RegistryUnavailableError,
-} from "@imagespec/core";
+import { type ExistenceAnswer, ImageSpecError } from "@imagespec/core";
 import { abortable } from "@imagespec/core/kit";
 import {
   type CredentialCache,
@@ -20,45 +15,37 @@ import {
   retrying,
 } from "@imagespec/core/plugin";
 import {
+  CLOUD_PLATFORM_SCOPE,
   classifyGoogleError,
-  formatGoogleFailure,
-  GoogleApiError,
   type GoogleFailure,
-} from "./google-errors.ts";
-import { type GarImage, HostMatcher, normalizeHost, packageName, repositoryName } from "./hosts.ts";
+  normalizeHost,
+} from "@imagespec/google-common";
+import {
+  failedExistence,
+  refusedToken,
+  repositoryError,
+  TransientFailure,
+  tokenError,
+  tokenUnavailableError,
+} from "./failures.ts";
+import { type GarImage, HostMatcher, packageName, repositoryName } from "./hosts.ts";
 import {
   type ArtifactRegistryApi,
-  CLOUD_PLATFORM_SCOPE,
   DEFAULT_ASSUMED_TOKEN_LIFETIME_MS,
   DEFAULT_REFRESH_MARGIN_MS,
   type GarAuthOptions,
   type ParsedGarAuthOptions,
+  PROVIDER_NAME,
   parseOptions,
 } from "./options.ts";
 import { NoTokenError, TokenSource, usesOwnTokens } from "./token.ts";
 
-export const PROVIDER_NAME = "gar";
 /** The registry username that makes Artifact Registry read the password as an OAuth2 access token. */
 export const TOKEN_USERNAME = "oauth2accesstoken";
 /** The key the Artifact Registry client's own token requests are cached under. */
 const API_KEY = "artifactregistry.googleapis.com";
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_RETRIES = 4;
-
-const ADC_HINT =
-  "Set up Application Default Credentials: `gcloud auth application-default login` on a workstation; " +
-  "GOOGLE_APPLICATION_CREDENTIALS=<service account key or workload identity federation config>; or run where " +
-  "the metadata server provides a service account (GKE Workload Identity, Cloud Run, Compute Engine). " +
-  "Or pass `authClient` to the gar provider.";
-
-/** A token request failed in a way worth another attempt (throttling, 5xx, a dropped connection). */
-class TransientFailure extends Error {
-  readonly failure: GoogleFailure;
-  constructor(failure: GoogleFailure) {
-    super(failure.message);
-    this.failure = failure;
-  }
-}
 
 export class GarAuthProvider implements RegistryAuthProvider {
   readonly specificationVersion = "v1" as const;
@@ -137,36 +124,11 @@ export class GarAuthProvider implements RegistryAuthProvider {
       return digest ? { status: "present", digest } : { status: "present" };
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
-      const f = this.#classify(error);
-      const what = byDigest ? "getVersion" : "getTag";
-      switch (f.kind) {
-        case "not-found":
-          return { status: "missing" };
-        case "denied":
-          if (refusedToken(f)) {
-            // refused before Artifact Registry was asked: the token request (impersonation, workload identity)
-            return {
-              status: "unknown",
-              reason: `the access token request was denied (${f.permission}): ${f.message}`,
-            };
-          }
-          return {
-            status: "unknown",
-            reason: `${f.permission ?? permission} was denied on ${name} (${f.message}); grant roles/artifactregistry.reader on the repository`,
-          };
-        case "no-credentials":
-          return { status: "unknown", reason: `no Google credentials for Artifact Registry: ${f.message}` };
-        case "transient":
-          return {
-            status: "unknown",
-            reason: `Artifact Registry did not answer ${what} ${name}: ${f.status ? `${f.status} ` : ""}${f.message}`,
-          };
-        default:
-          return {
-            status: "unknown",
-            reason: `${what} ${name} failed: ${f.status ? `${f.status} ` : ""}${f.message}`,
-          };
-      }
+      return failedExistence(this.#classify(error), {
+        name,
+        method: byDigest ? "getVersion" : "getTag",
+        permission,
+      });
     }
   }
 
@@ -195,7 +157,7 @@ export class GarAuthProvider implements RegistryAuthProvider {
       if (refusedToken(f)) throw tokenError(registry, f);
       // A caller that may not read the repository may still create it (or be told it exists)
       if (f.kind === "denied") readDenied = true;
-      else if (f.kind !== "not-found") throw this.#repositoryError(registry, located, "getRepository", f);
+      else if (f.kind !== "not-found") throw repositoryError(registry, located, "getRepository", f);
     }
     try {
       await this.#call(async (api, callOptions) => {
@@ -207,7 +169,7 @@ export class GarAuthProvider implements RegistryAuthProvider {
       const f = this.#classify(error);
       if (refusedToken(f)) throw tokenError(registry, f);
       if (f.kind !== "already-exists") {
-        throw this.#repositoryError(registry, located, "createRepository", f, readDenied);
+        throw repositoryError(registry, located, "createRepository", f, readDenied);
       }
     }
     this.#preparedRepositories.add(name);
@@ -241,16 +203,7 @@ export class GarAuthProvider implements RegistryAuthProvider {
   #credentialsError(registry: string, error: unknown): ImageSpecError {
     if (ImageSpecError.is(error)) return error;
     if (error instanceof TransientFailure) {
-      const attempts = (this.#options.retries ?? DEFAULT_RETRIES) + 1;
-      return new RegistryAuthError(
-        registry,
-        PROVIDER_NAME,
-        `could not get a Google access token after ${attempts} attempts: ${formatGoogleFailure(error.failure)}`,
-        {
-          hint: "Google's token service (or the metadata server) is throttling or unavailable: try again later.",
-          cause: new GoogleApiError(error.failure),
-        },
-      );
+      return tokenUnavailableError(registry, error.failure, (this.#options.retries ?? DEFAULT_RETRIES) + 1);
     }
     return tokenError(registry, this.#classify(error));
   }
@@ -312,108 +265,6 @@ export class GarAuthProvider implements RegistryAuthProvider {
     );
     this.#ownClient = client;
     return client as unknown as ArtifactRegistryApi;
-  }
-
-  #repositoryError(
-    registry: string,
-    r: GarImage,
-    method: "getRepository" | "createRepository",
-    f: GoogleFailure,
-    readDenied = false,
-  ): ImageSpecError {
-    const name = repositoryName(r);
-    const cause = new GoogleApiError(f);
-    if (f.kind === "transient") {
-      return new RegistryUnavailableError(
-        registry,
-        `[gar] Artifact Registry did not answer ${method} for ${name}: ${formatGoogleFailure(f)}`,
-        { hint: "Artifact Registry is throttling or unavailable: try again later.", cause },
-      );
-    }
-    if (f.kind === "no-credentials") {
-      return new RegistryAuthError(registry, PROVIDER_NAME, `no Google credentials: ${f.message}`, {
-        hint: ADC_HINT,
-        cause,
-      });
-    }
-    const create = `gcloud artifacts repositories create ${r.repository} --repository-format=docker --location=${r.location} --project=${r.project}`;
-    if (f.kind === "denied" && method === "createRepository") {
-      return new RegistryAuthError(
-        registry,
-        PROVIDER_NAME,
-        `creating the repository ${name} was denied: the caller lacks artifactregistry.repositories.create (${f.message})` +
-          (readDenied ? "; artifactregistry.repositories.get was denied too" : ""),
-        {
-          hint: `Grant roles/artifactregistry.admin (or a role with artifactregistry.repositories.create) on the project, or have the repository created once: ${create}`,
-          cause,
-        },
-      );
-    }
-    return new RegistryAuthError(
-      registry,
-      PROVIDER_NAME,
-      `${method} ${name} failed: ${formatGoogleFailure(f)}`,
-      {
-        hint: `Check the repository's project and location, or create it: ${create}`,
-        cause,
-      },
-    );
-  }
-}
-
-/** A denial naming a permission outside Artifact Registry: the token request was refused, not the API call. */
-function refusedToken(f: GoogleFailure): boolean {
-  return f.kind === "denied" && f.permission !== undefined && !f.permission.startsWith("artifactregistry.");
-}
-
-function tokenError(registry: string, f: GoogleFailure): RegistryAuthError {
-  const cause = new GoogleApiError(f);
-  switch (f.kind) {
-    case "no-credentials":
-      return new RegistryAuthError(
-        registry,
-        PROVIDER_NAME,
-        "no Google credentials found (Application Default Credentials)",
-        { hint: ADC_HINT, cause },
-      );
-    case "invalid-grant":
-      return new RegistryAuthError(registry, PROVIDER_NAME, `Google refused the credentials: ${f.message}`, {
-        hint:
-          "The stored credentials expired or were revoked: run `gcloud auth application-default login` again; " +
-          "for a service account key, check that the key and the account still exist and are enabled.",
-        cause,
-      });
-    case "denied": {
-      const permission = f.permission ?? "iam.serviceAccounts.getAccessToken";
-      const hint =
-        permission === "iam.serviceAccounts.getAccessToken"
-          ? "The caller may not get tokens for the service account it acts as (iam.serviceAccounts.getAccessToken): " +
-            "grant it roles/iam.serviceAccountTokenCreator on that service account (impersonation, GKE Workload Identity)."
-          : `Grant the caller ${permission}.`;
-      return new RegistryAuthError(
-        registry,
-        PROVIDER_NAME,
-        `the access token request was denied (${permission}): ${formatGoogleFailure(f)}`,
-        { hint, cause },
-      );
-    }
-    case "unauthenticated":
-      return new RegistryAuthError(
-        registry,
-        PROVIDER_NAME,
-        `Google rejected the credentials: ${formatGoogleFailure(f)}`,
-        {
-          hint: ADC_HINT,
-          cause,
-        },
-      );
-    default:
-      return new RegistryAuthError(
-        registry,
-        PROVIDER_NAME,
-        `could not get a Google access token: ${formatGoogleFailure(f)}`,
-        { hint: ADC_HINT, cause },
-      );
   }
 }
 

@@ -15,7 +15,7 @@ const provider = garAuth({ createRepositories: false });
 provider.matches("us-docker.pkg.dev");
 provider.matches("gcr.io");
 await provider.prepareRepository({ domain: "us-docker.pkg.dev", repository: "p/r/app", tag: "v1", digest: undefined });
-const loaded = Object.keys(createRequire(import.meta.url).cache).filter((f) => /google|gax|grpc|gaxios/.test(f));
+const loaded = Object.keys(createRequire(import.meta.url).cache).filter((f) => /node_modules\\/.*(?:google|gax|grpc|gaxios)/.test(f));
 console.log(JSON.stringify(loaded));
 `;
 

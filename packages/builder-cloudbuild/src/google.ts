@@ -6,7 +6,8 @@
 // throttled and unavailable calls itself, with core's `retrying`, so that one policy (and the abort signal)
 // governs every call.
 
-import { CLOUD_PLATFORM_SCOPE, type ParsedOptions } from "./options.ts";
+import { CLOUD_PLATFORM_SCOPE } from "@imagespec/google-common";
+import type { ParsedOptions } from "./options.ts";
 import type { BuildResource } from "./plan.ts";
 
 /** `Build.Status` values and their numbers (the REST transport asks for numeric enums). */

@@ -4,11 +4,10 @@
 import { type CloudBuildBuilder, createCloudBuildBuilder } from "./builder.ts";
 import type { CloudBuildBuilderOptions } from "./options.ts";
 
-export { CLOUDBUILD_CAPABILITIES, type CloudBuildBuilder, createCloudBuildBuilder, NAME } from "./builder.ts";
+export { CLOUDBUILD_CAPABILITIES, type CloudBuildBuilder, createCloudBuildBuilder } from "./builder.ts";
 export { BUILD_STATUSES, type BuildStatus } from "./google.ts";
 export { BuildLog, type LogLine, logObject } from "./logs.ts";
 export {
-  CLOUD_PLATFORM_SCOPE,
   type Clock,
   type CloudBuildAuthClient,
   type CloudBuildBuilderOptions,
@@ -19,6 +18,7 @@ export {
   type LoggingMode,
   MACHINE_TYPES,
   type MachineType,
+  NAME,
 } from "./options.ts";
 export {
   BUILD_STEP_ID,

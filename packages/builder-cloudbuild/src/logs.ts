@@ -4,7 +4,7 @@
 // whole, in order, also when a chunk ends inside a multi-byte character. The format is a line format, not an
 // API: phase markers (`FETCHSOURCE`, `BUILD`, `PUSH`, `DONE`, `ERROR`) on lines of their own, and each line a
 // step printed prefixed `Step #<n> - "<id>": ` (without the id part when the step has none).
-import { redactGoogleTokens } from "@imagespec/auth-gar";
+import { redactGoogleTokens } from "@imagespec/google-common";
 
 const STEP_LINE = /^Step #(\d+)(?: - "([^"]*)")?: ?(.*)$/;
 const STEP_MARK = /^(?:Starting|Finished) Step #(\d+)(?: - "([^"]*)")?\s*$/;

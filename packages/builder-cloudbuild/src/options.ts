@@ -4,8 +4,8 @@
 import { type PluginOptionsContext, parsePluginOptions, pluginOptionError } from "@imagespec/core/plugin";
 import * as z from "zod/mini";
 
-/** The OAuth scope of every Cloud Build and Cloud Storage call. */
-export const CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform";
+/** The name the builder is registered under (`builder: cloudbuild`), in its events and errors. */
+export const NAME = "cloudbuild";
 /** The builder image whose docker CLI runs the build step (Cloud Build's own, cached on its workers). */
 export const DEFAULT_DOCKER_IMAGE = "gcr.io/cloud-builders/docker";
 /** Where contexts go in the bucket: `<objectPrefix><context-sha256>.tar.gz`. */
@@ -139,7 +139,7 @@ export type CloudBuildBuilderOptions = z.input<typeof CloudBuildBuilderOptionsSc
 export type ParsedOptions = z.output<typeof CloudBuildBuilderOptionsSchema>;
 
 const CLOUDBUILD: PluginOptionsContext = {
-  plugin: "cloudbuild",
+  plugin: NAME,
   kind: "builder",
   docs: "docs/builders/cloudbuild.md",
 };

@@ -303,4 +303,18 @@ describe("a build on Cloud Build", () => {
       expect.objectContaining({ field: "registry", message: expect.stringContaining("ghcr.io") }),
     ]);
   });
+
+  it("the Artifact Registry hosts are the gar provider's: gcr.io is one, Docker Hub's mirror.gcr.io is not", async () => {
+    for (const [registry, warned] of [
+      ["gcr.io/acme-ml", false],
+      ["mirror.gcr.io/acme", true],
+    ] as const) {
+      const request = await makeSpec({ registry, commands: [`echo ${registry}`] });
+      google.script = [{ status: "SUCCESS", images: [{ name: request.imageName, digest: DIGEST }] }];
+      const captured = await build(builderFor(google).builder, request);
+      expect(captured.result?.digest).toBe(DIGEST);
+      const warnings = captured.events.filter((e) => e.type === "warning" && e.field === "registry");
+      expect(warnings).toHaveLength(warned ? 1 : 0);
+    }
+  });
 });

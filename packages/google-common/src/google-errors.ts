@@ -4,7 +4,8 @@
 // status (`ApiError.code`, `GaxiosError.status`, `httpStatusCode`), a system error code, or the libraries'
 // messages. Their errors carry the request they came from (URL, headers with the bearer token) in `config` or
 // `cause`: nothing of them is passed on but a one-line message with secrets and token-like strings removed.
-// @imagespec/builder-cloudbuild reads its failures with this too, so it imports no Google library.
+// @imagespec/auth-gar and @imagespec/builder-cloudbuild read their failures with this; it imports no Google
+// library.
 
 /** gRPC status codes (google.rpc.Code). */
 export const GrpcCode = {

@@ -1,4 +1,4 @@
-// How failures from Google's client libraries are read (src/google-errors.ts, shared with
+// How failures from Google's client libraries are read (src/google-errors.ts, shared by @imagespec/auth-gar and
 // @imagespec/builder-cloudbuild), on errors shaped as google-gax, gaxios and @google-cloud/storage throw them.
 import { describe, expect, it } from "vitest";
 import {
