@@ -1,14 +1,15 @@
 // `build`, `exists` and `render`: the commands that reach a registry or a builder.
 import path from "node:path";
 import {
-  type BuildFailedError,
+  BuildFailedError,
   createCredentialResolver,
   createRegistryClient,
   type EngineEvent,
   ensure,
   type ImageRecord,
   ImageSpec,
-  ImageSpecError,
+  imageExists,
+  UnsupportedCapabilityError,
   UsageError,
 } from "@imagespec/core";
 import type { ParsedArgs } from "./commands.ts";
@@ -95,10 +96,7 @@ export async function build(io: CliIO, args: ParsedArgs): Promise<number> {
     records.push(...result.records);
   } catch (error) {
     // By code, not instanceof: the builder may throw another copy of core's error classes.
-    const logTail =
-      ImageSpecError.is(error) && error.code === "BUILD_FAILED"
-        ? (error as BuildFailedError).logTail
-        : undefined;
+    const logTail = BuildFailedError.is(error) ? error.logTail : undefined;
     if (logTail && !args.json) {
       print(io.stderr, "--- last lines of the build log ---");
       print(io.stderr, logTail.trimEnd());
@@ -117,32 +115,25 @@ export async function build(io: CliIO, args: ParsedArgs): Promise<number> {
 export async function exists(io: CliIO, args: ParsedArgs): Promise<number> {
   const spec = await loadSpec(io, args.positionals[0] as string);
   const imageName = await spec.imageName();
-  let answer: Awaited<ReturnType<ReturnType<typeof createRegistryClient>["exists"]>>;
-  if (spec.registry) {
-    const registry = await cliRegistry(io, args.builders, true);
-    const credentials = createCredentialResolver({ providers: registry.authProviders(), env: io.env });
-    answer = await createRegistryClient({ credentials }).exists(imageName, {
-      platforms: spec.platforms,
-      signal: io.signal,
-    });
-  } else {
-    const registry = await cliRegistry(io, args.builders);
-    const builder = await registry.getBuilder(
-      args.builders.at(-1) ?? registry.builderNameFor(spec) ?? "docker",
-    );
-    answer = builder.exists
-      ? await builder.exists(imageName, { signal: io.signal })
-      : {
-          status: "unknown",
-          reason: `the spec has no registry and builder "${builder.name}" has no local image store`,
-        };
-  }
+  // The one existence service, as the engine asks it: the registry API, then matching providers' cloud APIs;
+  // the builder's local image store for a spec without a registry.
+  const plugins = await cliRegistry(io, args.builders, true);
+  const answer = await imageExists(spec, imageName, {
+    plugins,
+    checker: createRegistryClient({
+      credentials: createCredentialResolver({ providers: plugins.authProviders(), env: io.env }),
+    }),
+    builder: args.builders.length > 0 ? plugins.entryFor(spec, args.builders.at(-1)).name : undefined,
+    signal: io.signal,
+  });
   if (args.json) print(io.stdout, JSON.stringify({ imageName, ...answer }, null, 2));
-  else
+  else {
+    const via = answer.provider ? ` (answered by ${answer.provider})` : "";
     print(
       io.stdout,
-      `${answer.status} ${imageName}${answer.status === "unknown" ? `: ${answer.reason}` : ""}`,
+      `${answer.status} ${imageName}${answer.status === "unknown" ? `: ${answer.reason}` : via}`,
     );
+  }
   return answer.status === "present" ? 0 : answer.status === "missing" ? 1 : 3;
 }
 
@@ -154,20 +145,18 @@ export async function render(io: CliIO, args: ParsedArgs): Promise<number> {
   }
   const spec = await loadSpec(io, args.positionals[0] as string);
   const registry = await cliRegistry(io, args.builders);
-  const name = args.builders.at(-1) ?? registry.builderNameFor(spec) ?? "docker";
-  const builder = await registry.getBuilder(name);
+  const builder = await registry.getBuilder(registry.entryFor(spec, args.builders.at(-1)).name);
   if (!builder.render) {
-    throw new ImageSpecError(
-      "UNSUPPORTED_CAPABILITY",
-      `builder "${builder.name}" cannot render a build context`,
-      {
-        hint: "Use a builder that renders (docker), e.g. --builder docker.",
-      },
-    );
+    throw new UnsupportedCapabilityError(builder.name, "render", "it cannot render a build context", {
+      hint: "Use a builder that renders (docker), e.g. --builder docker.",
+    });
   }
-  const base = typeof spec.baseImage === "object" ? await spec.baseImage.imageName() : undefined;
+  const identity = await spec.identity();
   const dir = path.resolve(io.cwd, args.out);
-  await builder.render({ spec, imageName: await spec.imageName(), baseImageName: base, push: false }, dir);
+  await builder.render(
+    { spec, identity, imageName: identity.imageName, baseImageName: identity.baseImageName, push: false },
+    dir,
+  );
   print(io.stdout, dir);
   return 0;
 }

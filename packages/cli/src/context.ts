@@ -51,9 +51,10 @@ export async function cliRegistry(
   extraBuilders: readonly string[],
   withAuth = false,
 ): Promise<PluginRegistry> {
-  const { config } = await loadConfig(io.cwd);
+  const { config, file } = await loadConfig(io.cwd);
   return registryFromConfig(config, {
     fromDirs: [io.cwd, CLI_ROOT],
+    ...(file ? { configDir: path.dirname(file) } : {}),
     extraBuilders,
     defaultDocker: true,
     loadAuth: withAuth,

@@ -78,11 +78,7 @@ export function formatBuilders(reports: readonly BuilderReport[]): string[] {
 
 /** The summary table of `build`: image, what happened, seconds. */
 export function formatRecords(records: readonly ImageRecord[]): string[] {
-  const rows = records.map((r) => [
-    r.imageName,
-    r.status === "built" ? (r.pushed ? "built, pushed" : "built") : `skipped (${r.reason})`,
-    r.seconds.toFixed(1),
-  ]);
+  const rows = records.map((r) => [r.imageName, status(r), r.seconds.toFixed(1)]);
   const header = ["IMAGE", "STATUS", "SECONDS"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)));
   return [header, ...rows].map((row) =>
@@ -91,4 +87,10 @@ export function formatRecords(records: readonly ImageRecord[]): string[] {
       .join("  ")
       .trimEnd(),
   );
+}
+
+function status(r: ImageRecord): string {
+  if (r.status === "built") return r.pushed ? "built, pushed" : "built";
+  if (r.status === "prebuilt") return r.reason ? `prebuilt (${r.reason})` : "prebuilt";
+  return `skipped (${r.reason})`;
 }
