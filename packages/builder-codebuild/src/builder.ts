@@ -18,7 +18,7 @@ import {
   StopBuildCommand,
 } from "@aws-sdk/client-codebuild";
 import { HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
-import { awsErrorName, awsHttpStatus, isExpiredAwsCredentials, quoteAwsError } from "@imagespec/auth-ecr";
+import { awsErrorName, awsHttpStatus, isExpiredAwsCredentials, quoteAwsError } from "@imagespec/aws-common";
 import {
   type DockerContext,
   type PackedContext,

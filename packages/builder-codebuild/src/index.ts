@@ -25,7 +25,6 @@ export {
   renderBuildspec,
 } from "./buildspec.ts";
 export {
-  type AwsCredentials,
   type ClientOption,
   type CodeBuildBuilderOptions,
   CodeBuildBuilderOptionsSchema,
