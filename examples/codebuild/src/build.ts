@@ -8,7 +8,7 @@
 //   ECR_REGISTRY=123456789012.dkr.ecr.eu-west-1.amazonaws.com/imagespec-examples node src/build.ts
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseEcrHost } from "@imagespec/auth-ecr";
+import { parseEcrHost } from "@imagespec/aws-common";
 import {
   createCredentialResolver,
   createRegistryClient,

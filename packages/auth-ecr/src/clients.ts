@@ -3,9 +3,8 @@
 // retries are turned off (maxAttempts 1) because imagespec retries transient failures itself, with backoff
 // (retrying / createCredentialCache); both at once would multiply the attempts.
 import { ECRClient, type ECRClientConfig } from "@aws-sdk/client-ecr";
+import { type EcrRegistry, isTransientAwsError } from "@imagespec/aws-common";
 import { retrying } from "@imagespec/core/plugin";
-import { isTransientAwsError } from "./aws-errors.ts";
-import type { EcrRegistry } from "./hosts.ts";
 import type { EcrAuthSettings } from "./options.ts";
 
 /** The ECR client for a registry's region. */

@@ -1,17 +1,17 @@
-// What an ECR API failure means for imagespec: worth a retry (aws-errors.ts: throttling, 5xx, a dropped
-// connection), or a message and a hint naming the IAM action, the missing credentials or the unreachable
-// region.
-import { RegistryAuthError } from "@imagespec/core";
+// What an ECR API failure means for imagespec: worth a retry (@imagespec/aws-common's classification:
+// throttling, 5xx, a dropped connection), or a message and a hint naming the IAM action, the missing
+// credentials or the unreachable region.
 import {
   type AwsErrorExplanation,
   awsErrorName,
   awsNetworkCode,
+  type EcrRegistry,
   explainAwsCredentialsError,
   isAwsAccessDenied,
   isTransientAwsError,
   quoteAwsError,
-} from "./aws-errors.ts";
-import type { EcrRegistry } from "./hosts.ts";
+} from "@imagespec/aws-common";
+import { RegistryAuthError } from "@imagespec/core";
 
 /** The provider's registered name, in every error it raises. */
 export const PROVIDER = "ecr";

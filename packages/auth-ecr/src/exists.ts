@@ -1,13 +1,13 @@
-// ECR's own answer to "does this image exist?" (registries_and_builders.md §2.3), which the engine asks when
-// the registry API could not answer: DescribeImages for the tag (or the digest, which docker pulls by when a
-// reference has both). Not found (image or repository) is missing; anything else that fails is unknown with
-// a reason naming the IAM action, never an exception, except when the caller aborts.
+// ECR's own answer to "does this image exist?" (docs/auth/ecr.md#existence-checks), which the engine asks
+// when the registry API could not answer: DescribeImages for the tag (or the digest, which docker pulls by
+// when a reference has both). Not found (image or repository) is missing; anything else that fails is unknown
+// with a reason naming the IAM action, never an exception, except when the caller aborts.
 import { DescribeImagesCommand, type ECRClient, type ImageIdentifier } from "@aws-sdk/client-ecr";
+import type { EcrRegistry } from "@imagespec/aws-common";
 import type { ExistenceAnswer } from "@imagespec/core";
 import type { ImageReference } from "@imagespec/core/plugin";
 import { callEcr, registryIdOf } from "./clients.ts";
 import { explain, isNotFound } from "./errors.ts";
-import type { EcrRegistry } from "./hosts.ts";
 
 export const EXISTS_ACTION = "ecr:DescribeImages";
 

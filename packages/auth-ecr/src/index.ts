@@ -1,24 +1,11 @@
 // @imagespec/auth-ecr: registry credentials, existence checks and opt-in repository creation for Amazon ECR
-// (registered as `ecr`). Config: `auth: ["ecr"]` or `auth: [["ecr", { createRepositories: true }]]`.
+// (registered as `ecr`). Config: `auth: ["ecr"]` or `auth: [["ecr", { createRepositories: true }]]`. The ECR
+// host grammar (parseEcrHost) and the AWS error helpers it uses are @imagespec/aws-common's.
 import type { EcrAuthOptions } from "./options.ts";
 import { createEcrAuth, type EcrAuthProvider } from "./provider.ts";
 
-export {
-  type AwsErrorExplanation,
-  awsErrorName,
-  awsHttpStatus,
-  explainAwsCredentialsError,
-  isAwsAccessDenied,
-  isExpiredAwsCredentials,
-  isInvalidAwsCredentials,
-  isMissingAwsCredentials,
-  isTransientAwsError,
-  quoteAwsError,
-} from "./aws-errors.ts";
 export { EXISTS_ACTION } from "./exists.ts";
-export { type CustomHost, type EcrRegistry, PUBLIC_HOSTS, PUBLIC_REGION, parseEcrHost } from "./hosts.ts";
 export {
-  type AwsCredentials,
   type EcrAuthOptions,
   EcrAuthOptionsSchema,
   type EcrClientFactory,

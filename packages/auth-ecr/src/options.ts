@@ -2,12 +2,10 @@
 // schema. A bad option is a SpecValidationError on `ecr.<option>` whose message never quotes the value, so a
 // misplaced secret key does not end up in an error.
 import type { ECRClient, ECRClientConfig } from "@aws-sdk/client-ecr";
+import { AwsCredentialsSchema, AwsProfileSchema, AwsRegionSchema } from "@imagespec/aws-common";
 import { type PluginOptionsContext, parsePluginOptions } from "@imagespec/core/plugin";
 import * as z from "zod";
-import type { CustomHost } from "./hosts.ts";
-
-/** AWS credentials as the SDK takes them: an identity, or a provider (function) returning one. */
-export type AwsCredentials = NonNullable<ECRClientConfig["credentials"]>;
+import type { CustomHost } from "./host-lookup.ts";
 
 /**
  * Makes the ECR client for one region. It is given the config the provider would use (region, FIPS and
@@ -16,23 +14,9 @@ export type AwsCredentials = NonNullable<ECRClientConfig["credentials"]>;
  */
 export type EcrClientFactory = (config: ECRClientConfig) => ECRClient;
 
-const REGION = /^[a-z]{2,}(?:-[a-z]+)+-\d{1,2}$/;
 const ACCOUNT_ID = /^\d{12}$/;
 const HOST =
   /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:]+\])(?::\d{1,5})?$/i;
-
-const region = z.string().regex(REGION, "must be an AWS region such as us-east-1");
-
-const isCredentials = (value: unknown): value is AwsCredentials => {
-  if (typeof value === "function") return true;
-  const identity = value as { accessKeyId?: unknown; secretAccessKey?: unknown } | null;
-  return (
-    typeof identity === "object" &&
-    identity !== null &&
-    typeof identity.accessKeyId === "string" &&
-    typeof identity.secretAccessKey === "string"
-  );
-};
 
 const isClientOption = (value: unknown): value is ECRClient | EcrClientFactory =>
   typeof value === "function" ||
@@ -40,7 +24,7 @@ const isClientOption = (value: unknown): value is ECRClient | EcrClientFactory =
 
 export const EcrHostSchema = z.strictObject({
   /** The region whose ECR API serves this registry. Default: the provider's `region`. */
-  region: region.optional(),
+  region: AwsRegionSchema.optional(),
   /** The registry's 12-digit AWS account id. Default: the account of the credentials in use. */
   registryId: z.string().regex(ACCOUNT_ID, "must be a 12-digit AWS account id").optional(),
 });
@@ -51,15 +35,11 @@ export const EcrAuthOptionsSchema = z
      * The region of `hosts` entries that name none. ECR's own host names carry their region, and it is
      * always theirs that is used: a token is valid only in the region that issued it.
      */
-    region: region.optional(),
+    region: AwsRegionSchema.optional(),
     /** AWS credentials (an identity or a provider function). Default: the SDK's default chain. */
-    credentials: z
-      .custom<AwsCredentials>(isCredentials, {
-        error: "must be AWS credentials ({ accessKeyId, secretAccessKey }) or a function returning them",
-      })
-      .optional(),
+    credentials: AwsCredentialsSchema.optional(),
     /** A profile of ~/.aws/config and ~/.aws/credentials, for the SDK's default chain (as AWS_PROFILE). */
-    profile: z.string().min(1).optional(),
+    profile: AwsProfileSchema.optional(),
     /** An ECRClient used for every registry, or a factory making one per region (tests, custom endpoints). */
     client: z
       .custom<ECRClient | EcrClientFactory>(isClientOption, {

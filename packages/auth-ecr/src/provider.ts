@@ -1,7 +1,9 @@
-// The `ecr` registry auth provider: which hosts it serves (hosts.ts), credentials from GetAuthorizationToken
-// kept and renewed by core's credential cache, existence from DescribeImages, and opt-in repository creation.
+// The `ecr` registry auth provider: which hosts it serves (host-lookup.ts), credentials from
+// GetAuthorizationToken kept and renewed by core's credential cache, existence from DescribeImages, and opt-in
+// repository creation.
 // Everything that touches a secret (the options' AWS credentials, the clients, the cached tokens) lives in
 // this closure, not on the returned object, so inspecting or serialising the provider shows none of it.
+import { type EcrRegistry, isTransientAwsError } from "@imagespec/aws-common";
 import { type ExistenceAnswer, ImageSpecError } from "@imagespec/core";
 import {
   createCredentialCache,
@@ -9,11 +11,10 @@ import {
   type RegistryAuthProvider,
   type RegistryCredentials,
 } from "@imagespec/core/plugin";
-import { isTransientAwsError } from "./aws-errors.ts";
 import { createClientPool } from "./clients.ts";
 import { authError, PROVIDER } from "./errors.ts";
 import { describeImage } from "./exists.ts";
-import { createHostLookup, type EcrRegistry } from "./hosts.ts";
+import { createHostLookup } from "./host-lookup.ts";
 import { type EcrAuthOptions, parseOptions } from "./options.ts";
 import { createRepository } from "./repository.ts";
 import { fetchToken, TOKEN_ACTION } from "./token.ts";

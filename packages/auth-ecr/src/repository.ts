@@ -1,12 +1,12 @@
-// Creating the repository before a push, when the user opted in (registries_and_builders.md §2.4): classic
+// Creating the repository before a push, when the user opted in (docs/auth/ecr.md#repositories): classic
 // ECR refuses a push to a repository that does not exist (NAME_UNKNOWN), unlike Docker Hub or GHCR. One
 // CreateRepository call; RepositoryAlreadyExistsException (it existed, or a concurrent build made it) is
 // success, so no DescribeRepositories permission is needed.
 import { CreateRepositoryCommand, type ECRClient } from "@aws-sdk/client-ecr";
+import type { EcrRegistry } from "@imagespec/aws-common";
 import type { ImageReference } from "@imagespec/core/plugin";
 import { callEcr, registryIdOf } from "./clients.ts";
 import { authError, isNamed } from "./errors.ts";
-import type { EcrRegistry } from "./hosts.ts";
 import type { EcrAuthSettings } from "./options.ts";
 
 export const CREATE_ACTION = "ecr:CreateRepository";

@@ -1,11 +1,12 @@
-// Registry credentials from ECR's GetAuthorizationToken (registries_and_builders.md §2.2): the token is
-// base64 of `AWS:<password>`, valid 12 hours, and goes to the registry as Basic auth. The decoded text lives
-// only in this function's locals; an error about a malformed token describes its shape, never its content.
+// Registry credentials from ECR's GetAuthorizationToken (docs/auth/ecr.md#credentials-and-token-lifetime): the
+// token is base64 of `AWS:<password>`, valid 12 hours, and goes to the registry as Basic auth. The decoded text
+// lives only in this function's locals; an error about a malformed token describes its shape, never its
+// content.
 import { type ECRClient, GetAuthorizationTokenCommand } from "@aws-sdk/client-ecr";
+import type { EcrRegistry } from "@imagespec/aws-common";
 import { RegistryAuthError } from "@imagespec/core";
 import type { RegistryCredentials } from "@imagespec/core/plugin";
 import { PROVIDER } from "./errors.ts";
-import type { EcrRegistry } from "./hosts.ts";
 
 export const TOKEN_ACTION = "ecr:GetAuthorizationToken";
 /** How long ECR's authorization tokens last; used when an answer has no `expiresAt`. */

@@ -1,5 +1,6 @@
 // The options: validated by EcrAuthOptionsSchema, a bad one a SpecValidationError on `ecr.<option>` with a
-// hint and without the value; the default export is the plugin core loads for "ecr".
+// hint and without the value; the default export is the plugin core loads for "ecr"; the `hosts` option for
+// names in front of ECR.
 import { ECRClient } from "@aws-sdk/client-ecr";
 import { ImageSpecError, SpecValidationError } from "@imagespec/core";
 import { assertPlugin } from "@imagespec/core/plugin";
@@ -75,5 +76,26 @@ describe("options", () => {
     const error = invalid({ credentials: { secretAccessKey: secret } });
     expect(`${error.message} ${error.hint} ${error.stack}`).not.toContain(secret);
     expect(error.cause).toBeUndefined();
+  });
+});
+
+describe("hosts option", () => {
+  it("serves a host[:port] in front of ECR with its region and registry id; the port counts", () => {
+    const id = "123456789012";
+    const provider = createEcrAuth({
+      region: "eu-west-1",
+      hosts: {
+        "127.0.0.1:5000": { region: "us-east-1", registryId: id },
+        "Registry.Example.COM": {},
+      },
+    });
+    expect(provider.matches("127.0.0.1:5000")).toBe(true);
+    expect(provider.matches("127.0.0.1:5001")).toBe(false);
+    expect(provider.matches("127.0.0.1")).toBe(false);
+    expect(provider.matches("registry.example.com")).toBe(true);
+    expect(provider.matches("REGISTRY.example.com")).toBe(true);
+    expect(provider.matches("registry.example.com:443")).toBe(false);
+    // ECR's own names still match
+    expect(provider.matches(`${id}.dkr.ecr.us-east-1.amazonaws.com`)).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 // The builder's AWS calls: clients made once per builder (the SDK's own retries off, since every call is
 // retried here with core's `retrying`, and both at once would multiply the attempts), and what a failure
 // means, in the builder's words. What a failure is (worth another attempt, expired or missing credentials,
-// denied) is @imagespec/auth-ecr's classification, shared by every AWS adapter.
+// denied) is @imagespec/aws-common's classification, shared by every AWS adapter.
 import { CloudWatchLogsClient, type CloudWatchLogsClientConfig } from "@aws-sdk/client-cloudwatch-logs";
 import { CodeBuildClient, type CodeBuildClientConfig } from "@aws-sdk/client-codebuild";
 import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
@@ -11,7 +11,7 @@ import {
   isAwsAccessDenied,
   isTransientAwsError,
   quoteAwsError,
-} from "@imagespec/auth-ecr";
+} from "@imagespec/aws-common";
 import { retrying } from "@imagespec/core/plugin";
 import type { ClientOption, ParsedOptions } from "./options.ts";
 

@@ -9,7 +9,7 @@
 // command is a shell word quoted by `shellQuote`. Nothing secret is in it: registry passwords reach the build
 // only through `env.secrets-manager` (resolved by CodeBuild inside the build and masked in its logs), and the
 // builder's own AWS credentials never leave this machine.
-import { PUBLIC_HOSTS, PUBLIC_REGION, parseEcrHost } from "@imagespec/auth-ecr";
+import { PUBLIC_HOSTS, PUBLIC_REGION, parseEcrHost } from "@imagespec/aws-common";
 import { shellQuote, shellWords } from "@imagespec/core/kit";
 import { isLoopbackHost } from "@imagespec/core/plugin";
 import { Document } from "yaml";

@@ -8,13 +8,8 @@ import type { CodeBuildBuilderOptions } from "./options.ts";
 
 export {
   codeBuildCapabilities,
-  consoleLink,
   createCodeBuildBuilder,
   createUnconfiguredCodeBuildBuilder,
-  failureHint,
-  fromImages,
-  NAME,
-  PLACEHOLDER_BUCKET,
 } from "./builder.ts";
 export {
   type Buildspec,
@@ -25,7 +20,6 @@ export {
   renderBuildspec,
 } from "./buildspec.ts";
 export {
-  type AwsCredentials,
   type ClientOption,
   type CodeBuildBuilderOptions,
   CodeBuildBuilderOptionsSchema,
@@ -35,6 +29,9 @@ export {
   type RegistrySecret,
   type Sleep,
 } from "./options.ts";
+export { fromImages, PLACEHOLDER_BUCKET } from "./prepare.ts";
+export { consoleLink, failureHint } from "./result.ts";
+export { NAME } from "./run.ts";
 
 /**
  * The plugin factory (what core calls when a config names "codebuild"). Without options (the CLI's

@@ -9,7 +9,7 @@ import {
   GetLogEventsCommand,
   type GetLogEventsCommandOutput,
 } from "@aws-sdk/client-cloudwatch-logs";
-import { awsErrorName, isAwsAccessDenied, quoteAwsError } from "@imagespec/auth-ecr";
+import { awsErrorName, isAwsAccessDenied, quoteAwsError } from "@imagespec/aws-common";
 
 /** Pages read per poll at most: a chatty build catches up over the next polls instead of starving them. */
 const MAX_PAGES = 20;

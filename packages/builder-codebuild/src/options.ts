@@ -10,11 +10,9 @@ import {
   ImagePullCredentialsType,
 } from "@aws-sdk/client-codebuild";
 import type { S3Client, S3ClientConfig } from "@aws-sdk/client-s3";
-import { type AwsCredentials, EcrAuthOptionsSchema } from "@imagespec/auth-ecr";
+import { AwsCredentialsSchema, AwsProfileSchema, AwsRegionSchema } from "@imagespec/aws-common";
 import { type PluginOptionsContext, parsePluginOptions, pluginOptionError } from "@imagespec/core/plugin";
 import * as z from "zod";
-
-export type { AwsCredentials };
 
 /** A client, or a factory given the config the builder would use (region, credentials, maxAttempts 1). */
 export type ClientOption<Client, Config> = Client | ((config: Config) => Client);
@@ -54,10 +52,6 @@ const clientOption = <Client, Config>(name: string) =>
   z.custom<ClientOption<Client, Config>>(isClient, {
     error: `must be a ${name} or a function (config) => ${name}`,
   });
-
-// The AWS options every imagespec AWS plugin takes, validated as the ecr auth provider validates them.
-const { credentials, profile, region: ecrRegion } = EcrAuthOptionsSchema.shape;
-const region = ecrRegion.unwrap();
 
 /** How the build logs in to a registry that is not ECR: a Secrets Manager secret holding a username and password. */
 export const RegistrySecretSchema = z.union([
@@ -101,9 +95,9 @@ export const CodeBuildBuilderOptionsSchema = z.strictObject({
   /** The key prefix of the contexts in the bucket. Default "imagespec/contexts". */
   prefix: z.string().regex(PREFIX, "must use S3's safe key characters").max(512).optional(),
   /** The region of the project (and of its CloudWatch logs). Default: the SDK's (AWS_REGION, the profile). */
-  region: region.optional(),
+  region: AwsRegionSchema.optional(),
   /** The bucket's region, when it is not the project's. Default: `region`. */
-  bucketRegion: region.optional(),
+  bucketRegion: AwsRegionSchema.optional(),
   /** `computeTypeOverride`, e.g. BUILD_GENERAL1_MEDIUM. Default: the project's. */
   computeType: z.enum(Object.values(ComputeType) as [ComputeType, ...ComputeType[]]).optional(),
   /** A build image for every platform (`imageOverride`). Default: the platform's in `environments`. */
@@ -137,9 +131,9 @@ export const CodeBuildBuilderOptionsSchema = z.strictObject({
   /** Registries that are not ECR, by host: the Secrets Manager secret the build logs in with. */
   registrySecrets: z.record(z.string().regex(HOST, "must be host[:port]"), RegistrySecretSchema).optional(),
   /** AWS credentials for the builder's own calls. Default: the SDK's default chain. */
-  credentials,
+  credentials: AwsCredentialsSchema.optional(),
   /** A profile of ~/.aws/config for the SDK's default chain (as AWS_PROFILE). */
-  profile,
+  profile: AwsProfileSchema.optional(),
   /** Clients (or factories) for tests and custom endpoints. */
   clients: z
     .strictObject({

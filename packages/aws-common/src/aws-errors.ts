@@ -1,10 +1,10 @@
-// What an AWS SDK (v3) failure means, read from its shape (`name`, `code`, `$metadata`, `$retryable`), so that
-// every AWS adapter (this provider, @imagespec/builder-codebuild) classifies failures the same way. The lists
-// follow the SDK's own classification (@smithy/core retry/service-error-classification), plus error codes the
-// SDK passes on from S3 and the common AWS errors (ServiceUnavailable, InternalError, InternalFailure,
-// InvalidAccessKeyId, TokenRefreshRequired), minus LimitExceededException: in ECR that is a quota (too many
-// repositories), not throttling, and retrying it only delays the error. Only the SDK's error name and message
-// are ever quoted: they never hold credentials.
+// What an AWS SDK (v3) failure means, read from its shape (`name`, `code`, `$metadata`, `$retryable`), so
+// that every AWS adapter (@imagespec/auth-ecr, @imagespec/builder-codebuild) classifies failures the same way.
+// The lists follow the SDK's own classification (@smithy/core retry/service-error-classification), plus error
+// codes the SDK passes on from S3 and the common AWS errors (ServiceUnavailable, InternalError,
+// InternalFailure, InvalidAccessKeyId, TokenRefreshRequired), minus LimitExceededException: in ECR that is a
+// quota (too many repositories), not throttling, and retrying it only delays the error. Only the SDK's error
+// name and message are ever quoted: they never hold credentials.
 
 const THROTTLING = new Set([
   "ThrottlingException",

@@ -1,6 +1,6 @@
 // Which registry hosts are ECR, and what a host says about its registry: the AWS account (registry id), the
 // region whose API issues its tokens, and the endpoint variant (FIPS, dual-stack). The grammar is
-// amazon-ecr-credential-helper's (ecr-login/api/client.go; registries_and_builders.md §2.1), the authority
+// amazon-ecr-credential-helper's (ecr-login/api/client.go; docs/auth/ecr.md#registry-hosts), the authority
 // docker users already rely on: every partition (aws, aws-cn, eusc, GovCloud, ISO), `dkr.ecr-fips.` and the
 // dual-stack `dkr-ecr.<region>.on.aws`. Matching is anchored, so `….amazonaws.com.evil.com` is not ECR.
 
@@ -26,17 +26,11 @@ export interface EcrRegistry {
   readonly dualStack: boolean;
 }
 
-/** What a `hosts` entry says about a registry behind a custom name (a proxy, a local mirror, a test). */
-export interface CustomHost {
-  region: string;
-  registryId?: string | undefined;
-}
-
 /**
  * `host[:port]` in lowercase, with an explicit `:443` dropped: ECR serves HTTPS on 443 only, so
  * `<account>.dkr.ecr.<region>.amazonaws.com:443` is the same registry, and any other port is not ECR.
  */
-export function normalizeHost(host: string): string {
+function normalizeHost(host: string): string {
   const lower = host.trim().toLowerCase();
   return lower.endsWith(":443") ? lower.slice(0, -":443".length) : lower;
 }
@@ -57,24 +51,4 @@ export function parseEcrHost(host: string): EcrRegistry | undefined {
     fips: fips !== undefined,
     dualStack: DUAL_STACK_SUFFIXES.includes(suffix as string),
   };
-}
-
-/**
- * A lookup of registries: the `hosts` entries first (exact `host[:port]`, case-insensitive; the port counts,
- * as it does for docker), then ECR's own host names.
- */
-export function createHostLookup(
-  custom: Readonly<Record<string, CustomHost>> = {},
-): (host: string) => EcrRegistry | undefined {
-  const entries = new Map<string, EcrRegistry>();
-  for (const [host, entry] of Object.entries(custom)) {
-    entries.set(host.trim().toLowerCase(), {
-      kind: "private",
-      region: entry.region,
-      registryId: entry.registryId,
-      fips: false,
-      dualStack: false,
-    });
-  }
-  return (host) => entries.get(host.trim().toLowerCase()) ?? parseEcrHost(host);
 }

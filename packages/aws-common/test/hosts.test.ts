@@ -1,8 +1,7 @@
-// Which hosts the provider serves and what each says about its registry: account (registry id), region,
-// FIPS and dual-stack; the negatives that must fall through to the rest of the auth chain; ports; and the
-// `hosts` option for names in front of ECR.
+// Which hosts are ECR's and what each says about its registry: account (registry id), region, FIPS and
+// dual-stack; the negatives that must fall through to the rest of the auth chain; ports.
 import { describe, expect, it } from "vitest";
-import { createEcrAuth, parseEcrHost } from "../src/index.ts";
+import { parseEcrHost } from "../src/index.ts";
 
 const id = "123456789012";
 
@@ -57,25 +56,5 @@ describe("parseEcrHost", () => {
   ];
   it.each(notMatching)("%s is not ECR", (host) => {
     expect(parseEcrHost(host)).toBeUndefined();
-  });
-});
-
-describe("hosts option", () => {
-  it("serves a host[:port] in front of ECR with its region and registry id; the port counts", () => {
-    const provider = createEcrAuth({
-      region: "eu-west-1",
-      hosts: {
-        "127.0.0.1:5000": { region: "us-east-1", registryId: id },
-        "Registry.Example.COM": {},
-      },
-    });
-    expect(provider.matches("127.0.0.1:5000")).toBe(true);
-    expect(provider.matches("127.0.0.1:5001")).toBe(false);
-    expect(provider.matches("127.0.0.1")).toBe(false);
-    expect(provider.matches("registry.example.com")).toBe(true);
-    expect(provider.matches("REGISTRY.example.com")).toBe(true);
-    expect(provider.matches("registry.example.com:443")).toBe(false);
-    // ECR's own names still match
-    expect(provider.matches(`${id}.dkr.ecr.us-east-1.amazonaws.com`)).toBe(true);
   });
 });
