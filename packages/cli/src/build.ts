@@ -12,8 +12,7 @@ import {
   UnsupportedCapabilityError,
   UsageError,
 } from "@imagespec/core";
-import type { ParsedArgs } from "./commands.ts";
-import { type CliIO, cliRegistry, loadSpec, print } from "./context.ts";
+import { type CliIO, cliRegistry, loadSpec, type ParsedArgs, print } from "./context.ts";
 import { formatRecords } from "./format.ts";
 
 async function withPlatform(io: CliIO, spec: ImageSpec, platform: string | undefined): Promise<ImageSpec> {

@@ -8,24 +8,11 @@ import {
   specFileJsonSchema,
 } from "@imagespec/core";
 import { build, exists, render } from "./build.ts";
-import { type CliIO, cliRegistry, loadSpec, print } from "./context.ts";
+import { type CliIO, cliRegistry, type Flag, loadSpec, type ParsedArgs, print } from "./context.ts";
+
+export type { Flag, ParsedArgs };
+
 import { type BuilderReport, formatBuilders, formatDifferences } from "./format.ts";
-
-/** Options a command may accept (besides -h/--help, which all accept). */
-export type Flag = "json" | "builder" | "push" | "force" | "platform" | "concurrency" | "verbose" | "out";
-
-export interface ParsedArgs {
-  positionals: string[];
-  json: boolean;
-  builders: string[];
-  /** --push / --no-push; undefined: FLYTE_PUSH_IMAGE_SPEC decides. */
-  push: boolean | undefined;
-  force: boolean;
-  platform: string | undefined;
-  concurrency: string | undefined;
-  verbose: boolean;
-  out: string | undefined;
-}
 
 export interface Command {
   summary: string;

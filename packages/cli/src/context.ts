@@ -10,6 +10,22 @@ import {
   registryFromConfig,
 } from "@imagespec/core";
 
+/** Options a command may accept (besides -h/--help, which all accept). */
+export type Flag = "json" | "builder" | "push" | "force" | "platform" | "concurrency" | "verbose" | "out";
+
+export interface ParsedArgs {
+  positionals: string[];
+  json: boolean;
+  builders: string[];
+  /** --push / --no-push; undefined: FLYTE_PUSH_IMAGE_SPEC decides. */
+  push: boolean | undefined;
+  force: boolean;
+  platform: string | undefined;
+  concurrency: string | undefined;
+  verbose: boolean;
+  out: string | undefined;
+}
+
 export interface Output {
   write(text: string): unknown;
 }

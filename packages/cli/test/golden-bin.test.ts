@@ -5,7 +5,6 @@ import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { limit } from "../../core/src/util/limit.ts";
 import { expectedIdIn, type GoldenCase, goldenCases, materialise } from "../../core/test/golden-cases.ts";
 import { assertBuilt, BIN } from "./built-bin.ts";
 
@@ -53,26 +52,27 @@ const outcomes = new Map<string, Outcome>();
 beforeAll(async () => {
   await assertBuilt();
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("FLYTE_")));
-  const slot = limit(4);
-  await Promise.all(
-    goldenCases.map((c) =>
-      slot(async () => {
-        const workdir = materialise(c);
-        const file = path.join(workdir, "imagespec.yaml");
-        writeFileSync(file, `${specYaml(c.spec, workdir, c)}\n`);
-        try {
-          const { stdout, stderr } = await run(process.execPath, [BIN, "tag", "--json", file], {
-            cwd: workdir,
-            env,
-          });
-          outcomes.set(c.case, { workdir, code: 0, stdout, stderr });
-        } catch (error) {
-          const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string };
-          outcomes.set(c.case, { workdir, code, stdout, stderr });
-        }
-      }),
-    ),
-  );
+  // Four processes at a time: four workers take the next case until none is left.
+  const queue = [...goldenCases];
+  const worker = async () => {
+    for (let c = queue.shift(); c !== undefined; c = queue.shift()) await tagCase(c);
+  };
+  const tagCase = async (c: (typeof goldenCases)[number]) => {
+    const workdir = materialise(c);
+    const file = path.join(workdir, "imagespec.yaml");
+    writeFileSync(file, `${specYaml(c.spec, workdir, c)}\n`);
+    try {
+      const { stdout, stderr } = await run(process.execPath, [BIN, "tag", "--json", file], {
+        cwd: workdir,
+        env,
+      });
+      outcomes.set(c.case, { workdir, code: 0, stdout, stderr });
+    } catch (error) {
+      const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string };
+      outcomes.set(c.case, { workdir, code, stdout, stderr });
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
 }, 180_000);
 
 afterAll(() => {

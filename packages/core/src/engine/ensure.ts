@@ -12,45 +12,10 @@ import type { PluginRegistry } from "../plugins/registry.ts";
 import { type Limiter, limit } from "../util/limit.ts";
 import { type Existence, existenceClient, imageExists, registryExists } from "./existence.ts";
 import { acquireLock } from "./lock.ts";
-import { type Outcome, prepareRepositories, unanswered, verifyBuilt } from "./verify.ts";
+import type { EngineEvent, ImageRecord, Job, Outcome, SkipReason } from "./records.ts";
+import { prepareRepositories, unanswered, verifyBuilt } from "./verify.ts";
 
-export type EngineEvent =
-  | BuildEvent
-  | {
-      type: "check-end";
-      imageName: string;
-      answer: Existence["status"];
-      reason?: string;
-      /** The auth provider whose cloud API answered when the registry API could not. */
-      provider?: string;
-    }
-  | { type: "build-skip"; imageName: string; reason: SkipReason }
-  | { type: "lock-wait"; imageName: string; pid: number };
-
-/** Why an image was not built: it exists, another process built it, or (fast-fail off) it is assumed. */
-export type SkipReason = "exists" | "built-elsewhere" | "assumed-exists";
-
-export interface ImageRecord {
-  /** The name the image is known by: the builder's returned name (flytekit's real name) when it gave one. */
-  imageName: string;
-  /** The computed `[registry/]name:tag`, when the builder named the image otherwise. */
-  requestedName?: string;
-  /** The spec's id (baked into the image as _F_IMG_ID). */
-  id: string;
-  /**
-   * built: a builder made it (and, when `pushed`, the registry was seen to hold it); skipped: it was there
-   * (or, with `reason: "assumed-exists"`, assumed to be); prebuilt: nothing was built, the builder stands for
-   * an existing image (noop), which was seen in its registry (or assumed, with `reason`).
-   */
-  status: "built" | "skipped" | "prebuilt";
-  reason?: SkipReason;
-  builder: string;
-  /** True only when the registry was seen to hold the pushed image. */
-  pushed: boolean;
-  /** The manifest digest the registry answered with (or the builder's, when the registry gave none). */
-  digest?: string;
-  seconds: number;
-}
+export type { EngineEvent, ImageRecord, SkipReason } from "./records.ts";
 
 export interface EnsureOptions {
   registry: PluginRegistry;
@@ -89,21 +54,6 @@ export async function ensure(specs: readonly SpecModel[], options: EnsureOptions
   const engine = new Engine(options);
   const imageNames = await Promise.all(specs.map((spec) => engine.ensureOne(spec).then((r) => r.imageName)));
   return { imageNames, records: engine.records };
-}
-
-/** One image's job: its spec, identity and builder, and how the engine was asked to treat it. */
-export interface Job {
-  spec: SpecModel;
-  identity: Identity;
-  imageName: string;
-  baseImageName: string | undefined;
-  builderName: string;
-  checksExistence: boolean;
-  builder: () => Promise<Builder>;
-  push: boolean;
-  force: boolean;
-  fastFail: boolean;
-  started: number;
 }
 
 class Engine {

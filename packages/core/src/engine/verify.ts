@@ -11,18 +11,8 @@ import {
 } from "../errors.ts";
 import { parseImageReference } from "../model/grammar.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
-import type { ImageRecord, Job } from "./ensure.ts";
 import type { Existence } from "./existence.ts";
-
-/** What a build or check came to, before the record's common fields are added. */
-export interface Outcome {
-  status: ImageRecord["status"];
-  reason?: ImageRecord["reason"];
-  pushed?: boolean;
-  digest?: string | undefined;
-  /** The name the builder returned, when it returned one. */
-  imageName?: string;
-}
+import type { Job, Outcome } from "./records.ts";
 
 /** How to get flytekit's behaviour back when the registry cannot answer. */
 const ASSUME = "Or set FLYTE_IMG_FAST_FAIL=false to assume the image exists (flytekit's behaviour).";
