@@ -136,12 +136,19 @@ describe("imagespec build", () => {
     expect((await cli(["exists", "imagespec.yaml"], dir)).code).toBe(1);
   });
 
-  it("builds a noop spec without asking the registry and names its prebuilt image", async () => {
-    const dir = project("name: pre\nbuilder: noop\nbase_image: ghcr.io/org/prebuilt:1.0\n");
+  it("records a noop spec as prebuilt once its prebuilt image is seen, and fails when it is missing", async () => {
+    present.add("org/prebuilt/1.0");
+    const dir = project(`name: pre\nbuilder: noop\nbase_image: localhost:${port}/org/prebuilt:1.0\n`);
     const result = await cli(["build", "--json", "imagespec.yaml"], dir);
     expect(JSON.parse(result.stdout).images).toMatchObject([
-      { imageName: "ghcr.io/org/prebuilt:1.0", builder: "noop" },
+      { imageName: `localhost:${port}/org/prebuilt:1.0`, builder: "noop", status: "prebuilt", pushed: false },
     ]);
+    const gone = project(`name: pre\nbuilder: noop\nbase_image: localhost:${port}/org/gone:1.0\n`);
+    const missing = await cli(["build", "imagespec.yaml"], gone);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(
+      `the prebuilt image localhost:${port}/org/gone:1.0 is not in its registry`,
+    );
   });
 
   it("refuses bad usage with exit 2", async () => {
@@ -166,6 +173,96 @@ describe("imagespec render", () => {
     const dir = project("name: ctx\nbuilder: noop\nbase_image: x:1\n");
     const result = await cli(["render", "imagespec.yaml", "--out", "o"], dir);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('builder "noop" cannot render a build context');
+    expect(result.stderr).toContain('builder "noop" does not support render: it cannot render a build context');
+  });
+});
+
+/** Files of a project without an imagespec.config: a builder and an auth provider named only on demand. */
+function bare(spec: string, files: Record<string, string> = {}): string {
+  const dir = realpathSync(mkdtempSync(path.join(tmpdir(), "imagespec-bare-")));
+  for (const [rel, content] of Object.entries({ "imagespec.yaml": spec, ...files })) {
+    mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    writeFileSync(path.join(dir, rel), content);
+  }
+  return dir;
+}
+
+describe("plugins named by path (issue 10, A3)", () => {
+  it("--builder ./file.mjs serves build, render and exists under the builder's own name", async () => {
+    const dir = bare(`name: bypath\nregistry: localhost:${port}\n`, {
+      "builders/x.mjs": builderSource(() => port),
+    });
+    const built = await cli(["build", "--json", "--builder", "./builders/x.mjs", "imagespec.yaml"], dir);
+    expect(built.code).toBe(0);
+    expect(JSON.parse(built.stdout).images).toMatchObject([
+      { builder: "fake", status: "built", pushed: true },
+    ]);
+    const rendered = await cli(
+      ["render", "--builder", "./builders/x.mjs", "--out", "o", "imagespec.yaml"],
+      dir,
+    );
+    expect(rendered.code).toBe(0);
+    expect(readFileSync(path.join(dir, "o/Dockerfile"), "utf8")).toMatch(/^FROM scratch\n/);
+    expect((await cli(["exists", "--builder", "./builders/x.mjs", "imagespec.yaml"], dir)).code).toBe(0);
+  });
+
+  it("paths in imagespec.config resolve from the config file's folder, not the working folder", async () => {
+    const dir = bare(`name: nested\nregistry: localhost:${port}\n`, {
+      "fake-builder.mjs": builderSource(() => port),
+      "imagespec.config.json": JSON.stringify({ builders: [{ use: "./fake-builder.mjs", priority: 10 }] }),
+      "sub/deeper/imagespec.yaml": `name: nested\nregistry: localhost:${port}\npackages: [x]\n`,
+    });
+    const result = await cli(["build", "--json", "imagespec.yaml"], path.join(dir, "sub/deeper"));
+    expect(result.stderr).toBe("");
+    expect(JSON.parse(result.stdout).images).toMatchObject([{ builder: "fake", status: "built" }]);
+  });
+});
+
+describe("one existence answer (issue 10, A4, A5)", () => {
+  const cloudAuth = `export default () => ({
+    specificationVersion: "v1", name: "cloud",
+    matches: (host) => host.startsWith("localhost:"),
+    getCredentials: async () => undefined,
+    exists: async () => ({ status: "present", digest: "sha256:${"c".repeat(64)}" }),
+  });`;
+
+  it("imagespec exists asks the auth provider's cloud API when the registry cannot answer, as build does", async () => {
+    const dir = bare(`name: cloudy\nregistry: localhost:${port}\n`, {
+      "cloud.mjs": cloudAuth,
+      "fake-builder.mjs": builderSource(() => port),
+      "imagespec.config.json": JSON.stringify({ builders: ["./fake-builder.mjs"], auth: ["./cloud.mjs"] }),
+    });
+    failing = true;
+    try {
+      const exists = await cli(["exists", "--json", "imagespec.yaml"], dir);
+      expect(exists.code).toBe(0);
+      expect(JSON.parse(exists.stdout)).toMatchObject({ status: "present", provider: "cloud" });
+      const build = await cli(["build", "--json", "imagespec.yaml"], dir);
+      expect(JSON.parse(build.stdout).images).toMatchObject([{ status: "skipped", reason: "exists" }]);
+    } finally {
+      failing = false;
+    }
+  });
+
+  it("a spec without a registry is answered by the builder's local store, and --push says nothing is pushed", async () => {
+    const local = `export default () => ({
+      specificationVersion: "v1", name: "local",
+      capabilities: { platforms: "any", multiPlatform: false, push: true, secrets: true, cuda: true, pythonExec: true, conda: true },
+      exists: async (name) => ({ status: name.startsWith("kept:") ? "present" : "missing" }),
+      async build(request) { return { imageName: request.imageName }; },
+    });`;
+    const dir = bare("name: kept\n", {
+      "local.mjs": local,
+      "imagespec.config.json": JSON.stringify({ builders: [{ use: "./local.mjs", priority: 10 }] }),
+      "other.yaml": "name: other\n",
+    });
+    expect((await cli(["exists", "imagespec.yaml"], dir)).code).toBe(0);
+    const skipped = await cli(["build", "--json", "imagespec.yaml"], dir);
+    expect(JSON.parse(skipped.stdout).images).toMatchObject([
+      { status: "skipped", reason: "exists", pushed: false },
+    ]);
+    const pushed = await cli(["build", "--push", "other.yaml"], dir);
+    expect(pushed.stderr).toContain("registry: the spec has no registry");
+    expect(pushed.stderr).toContain("nothing is pushed");
   });
 });

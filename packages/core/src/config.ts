@@ -112,8 +112,8 @@ export async function registryFromConfig(
   // Built-in names are registered under their short name without importing anything (so `tag` never needs a
   // builder). Other packages and files are imported now and registered under the builder's own `name`, so a
   // spec can say `builder: <name>`; one that cannot be resolved is registered under the name it was given and
-  // fails only when a build asks for it. A builder registered under its own name keeps the name it was given
-  // (a path, a package) as an alias, so `--builder ./x.mjs` finds it again.
+  // fails only when a build asks for it. A builder registered under its own name is found by the name it was
+  // given (a path, a package) too, so `--builder ./x.mjs` finds it again.
   const configDirs = options.configDir ? [options.configDir, ...options.fromDirs] : options.fromDirs;
   const add = async (ref: string | [string, unknown], priority?: number, fromDirs = configDirs) => {
     const [name, pluginOptions] = typeof ref === "string" ? [ref, undefined] : ref;
@@ -128,8 +128,7 @@ export async function registryFromConfig(
     }
     try {
       const builder = await load();
-      const aliases = builder.name === name ? [] : [name];
-      registry.registerBuilder(builder.name, builder, { priority: priority ?? 5, aliases });
+      registry.registerBuilder(builder.name, builder, { priority: priority ?? 5, source: name });
     } catch (error) {
       if (!PluginNotInstalledError.is(error)) throw error;
       registry.registerBuilder(name, () => Promise.reject(error), { priority: priority ?? 5 });

@@ -24,6 +24,7 @@ export interface BuilderEntry {
 
 interface Entry extends BuilderEntry {
   load: () => Promise<Builder>;
+  source: string | undefined;
 }
 
 export interface RegisterOptions {
@@ -35,6 +36,9 @@ export interface RegisterOptions {
   checksExistence?: boolean;
   /** Serve only specs (or calls) that name this builder, never as the default (core's noop builder). */
   explicitOnly?: boolean;
+  /** What the builder was loaded from (a package name or file path), when it is not its name: looking that
+   * up finds it too (`--builder ./x.mjs`), without listing it as an alias. */
+  source?: string;
 }
 
 export class PluginRegistry {
@@ -53,6 +57,7 @@ export class PluginRegistry {
       priority: options.priority ?? 5,
       aliases: options.aliases ?? [],
       explicitOnly: options.explicitOnly ?? false,
+      source: options.source,
       builder: typeof builder === "function" ? undefined : builder,
       get checksExistence() {
         return entry.builder ? entry.builder.checksExistence !== false : declared;
@@ -116,7 +121,12 @@ export class PluginRegistry {
   }
 
   #find(name: string): Entry | undefined {
-    return this.#builders.get(name) ?? [...this.#builders.values()].find((e) => e.aliases.includes(name));
+    const entries = [...this.#builders.values()];
+    return (
+      this.#builders.get(name) ??
+      entries.find((e) => e.aliases.includes(name)) ??
+      entries.find((e) => e.source === name)
+    );
   }
 
   has(name: string): boolean {
