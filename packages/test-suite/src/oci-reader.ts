@@ -130,7 +130,7 @@ async function readImage(
   };
 }
 
-/** One GET with the repository's known auth, following a 401 challenge once. */
+/** One GET with the repository's last auth, following a 401 challenge once. */
 async function get(
   session: Session,
   ref: ImageReference,
@@ -147,7 +147,8 @@ async function get(
       throw unreachable(ref, `GET ${url}`, error, signal);
     });
   let response = await send(session.authorizations.get(key));
-  if (response.status === 401 && !session.authorizations.has(key)) {
+  // A 401 is answered once per request: the first for a repository, or after a token expired.
+  if (response.status === 401) {
     const challenge = response.headers.get("www-authenticate");
     await response.body?.cancel();
     session.authorizations.set(key, await authorize(session, ref, challenge, signal));
