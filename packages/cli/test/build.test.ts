@@ -173,7 +173,9 @@ describe("imagespec render", () => {
     const dir = project("name: ctx\nbuilder: noop\nbase_image: x:1\n");
     const result = await cli(["render", "imagespec.yaml", "--out", "o"], dir);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('builder "noop" does not support render: it cannot render a build context');
+    expect(result.stderr).toContain(
+      'builder "noop" does not support render: it cannot render a build context',
+    );
   });
 });
 

@@ -1,6 +1,6 @@
 // @imagespec/test-suite: the conformance suite every builder runs in its own vitest tests, an in-memory
-// builder, a static credential resolver for tests, the conformance suite of registry auth providers, and a
-// guard that keeps tests off the network.
+// builder, a static credential resolver for tests, the conformance suite of registry auth providers, a
+// daemonless reader of pushed images, and a guard that keeps tests off the network.
 
 export {
   AUTH_REFRESH_MARGIN_MS,
@@ -45,6 +45,9 @@ export {
   type MemoryPush,
 } from "./memory-builder.ts";
 export { denyNetworkExceptLoopback } from "./network-guard.ts";
+export { createOciReader, type OciReader, type OciReaderOptions } from "./oci-reader.ts";
+export type { ImageConfig, LayerFile, OciDescriptor, PulledImage, ReadImageAnswer } from "./oci-schema.ts";
+export { checkPushed, type PushCheckOptions } from "./push-checks.ts";
 export { runBuild } from "./scenarios.ts";
 export {
   BUILDABLE_CAPABILITIES,

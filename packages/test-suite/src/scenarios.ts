@@ -21,17 +21,24 @@ import {
   checkBuilt,
   checkCancelled,
   checkEvents,
+  checkResult,
   checkTypedError,
   describeError,
   findSecret,
 } from "./checks.ts";
 import { createStaticCredentials } from "./credentials.ts";
+import { checkPushed } from "./push-checks.ts";
 import type { BuildableCapability, ConformanceFixtures, ConformanceWorld, RefusedSpec } from "./types.ts";
 
 const DEFAULT_BASE_IMAGE = "python:3.12-slim";
 /** Where specs that need `secrets` mount their secret from (relative to the spec's baseDir). */
 const SECRET_SOURCE = "conformance-secret.netrc";
 const SECRET_TARGET = "/root/.netrc";
+/** What every pushed spec adds, for the push check to find in the registry: a copied file and an env value
+ * (both fresh for each build, so that an image pushed before cannot pass for this one) and an entrypoint. */
+const COPIED_FILE = "conformance-copied.txt";
+const ENV_KEY = "IMAGESPEC_CONFORMANCE";
+const ENTRYPOINT = ["/bin/sh", "-c", "echo imagespec-conformance"];
 /** Platforms that are rarely supported, to find one outside a builder's list. */
 const UNCOMMON_PLATFORMS = ["linux/s390x", "linux/ppc64le", "linux/riscv64", "linux/mips64le", "linux/386"];
 
@@ -166,7 +173,7 @@ function pushes(context: ScenarioContext): boolean {
 }
 
 interface SpecOptions {
-  /** Add the world's registry and ask to push. */
+  /** Add the world's registry and ask to push, with a fresh env value and copied file for the push check. */
   push?: boolean;
   /** Add a pip secret mount whose source file holds `secret`. */
   secret?: string;
@@ -179,14 +186,26 @@ async function request(
   options: SpecOptions = {},
 ): Promise<BuildRequest> {
   const { capabilities, world, fixtures, name, workdir } = context;
+  const merged = { ...fixtures.minimal, ...input };
   const extra: ImageSpecInput = {};
-  if (options.push) extra.registry = world.registry;
+  if (options.push) {
+    const nonce = randomBytes(8).toString("hex");
+    await writeFile(path.join(workdir, COPIED_FILE), `imagespec conformance ${nonce}\n`);
+    const given = merged.env;
+    const env = given instanceof Map || Array.isArray(given) ? [...given] : Object.entries(given ?? {});
+    Object.assign(extra, {
+      registry: world.registry,
+      env: new Map([...env, [ENV_KEY, nonce]]),
+      entrypoint: ENTRYPOINT,
+      copy: [...(merged.copy ?? []), COPIED_FILE],
+    } satisfies ImageSpecInput);
+  }
   if (options.secret !== undefined) {
     await writeFile(path.join(workdir, SECRET_SOURCE), options.secret, { mode: 0o600 });
     extra.pipSecretMounts = [[SECRET_SOURCE, SECRET_TARGET]];
   }
   const spec = new ImageSpec(
-    { ...baseInput(capabilities, world, name), ...fixtures.minimal, ...input, ...extra },
+    { ...baseInput(capabilities, world, name), ...merged, ...extra },
     { baseDir: workdir, env: {} },
   );
   return { spec, imageName: await spec.imageName(), push: options.push ?? false };
@@ -211,14 +230,18 @@ function credentialsOf(context: ScenarioContext): CredentialResolver {
 async function buildAndCheck(context: ScenarioContext, built: BuildRequest): Promise<string[]> {
   const setup = setupProblems(context.builder, built);
   if (setup.length > 0) return setup;
+  const credentials = credentialsOf(context);
   const captured = await runBuild(context.builder, built, {
     signal: new AbortController().signal,
-    credentials: credentialsOf(context),
+    credentials,
   });
-  return checkBuilt(captured, built, context.name);
+  const problems = checkBuilt(captured, built, context.name);
+  // A pushed image is looked up under the name the result gives; a malformed result has none to look up.
+  if (!built.push || captured.rejected || checkResult(captured.result).length > 0) return problems;
+  return [...problems, ...(await checkPushed(captured, built, { credentials }))];
 }
 
-/** build.minimal / build.push: the suite's base spec builds (and pushes). */
+/** build.minimal / build.push: the suite's base spec builds (and pushes, and is then read back). */
 export async function buildScenario(context: ScenarioContext, push: boolean): Promise<string[]> {
   return buildAndCheck(context, await request(context, {}, { push }));
 }
