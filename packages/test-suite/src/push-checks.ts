@@ -4,8 +4,7 @@
 // pushes another image, fails. docs/authoring/writing-a-builder.md (builderConformance) lists what is compared.
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import type { ImageSpec } from "@imagespec/core";
-import type { BuildRequest, CredentialResolver } from "@imagespec/core/plugin";
+import type { BuildRequest, CredentialResolver, SpecModel } from "@imagespec/core/plugin";
 import { type Captured, describeError } from "./checks.ts";
 import { createOciReader, type OciReader } from "./oci-reader.ts";
 import { describePlatform, isPlatform, type PulledImage } from "./oci-schema.ts";
@@ -88,7 +87,7 @@ function checkDigests(captured: Captured, image: PulledImage): string[] {
 }
 
 /** The config's platform, env and entrypoint are the spec's. */
-function checkConfig(image: PulledImage, spec: ImageSpec, platform: string): string[] {
+function checkConfig(image: PulledImage, spec: SpecModel, platform: string): string[] {
   const { config } = image;
   const problems: string[] = [];
   if (!isPlatform(config, platform)) {
@@ -123,7 +122,7 @@ function checkConfig(image: PulledImage, spec: ImageSpec, platform: string): str
 }
 
 /** The files the spec copies that are files (folders are not looked into), with the bytes they hold now. */
-async function copiedFiles(spec: ImageSpec): Promise<CopiedFile[]> {
+async function copiedFiles(spec: SpecModel): Promise<CopiedFile[]> {
   const files: CopiedFile[] = [];
   for (const entry of spec.copy ?? []) {
     const source = path.resolve(spec.baseDir, entry);

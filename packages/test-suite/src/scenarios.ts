@@ -208,7 +208,8 @@ async function request(
     { ...baseInput(capabilities, world, name), ...merged, ...extra },
     { baseDir: workdir, env: {} },
   );
-  return { spec, imageName: await spec.imageName(), push: options.push ?? false };
+  const identity = await spec.identity();
+  return { spec, identity, imageName: identity.imageName, push: options.push ?? false };
 }
 
 /** The suite's own spec must not need more than the builder declares: that is a setup problem. */

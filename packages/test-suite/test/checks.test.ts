@@ -1,5 +1,11 @@
 // The pure checks fail where they should: each case breaks one rule and expects the problem it reports.
-import { BuildCancelledError, ImageSpec, ImageSpecError, RegistryAuthError } from "@imagespec/core";
+import {
+  BuildCancelledError,
+  BuildFailedError,
+  ImageSpec,
+  ImageSpecError,
+  RegistryAuthError,
+} from "@imagespec/core";
 import { type BuildEvent, createNoopBuilder } from "@imagespec/core/plugin";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -157,13 +163,16 @@ describe("checkResult", () => {
   });
 });
 
+const cancelSpec = new ImageSpec({}, { env: {} });
+const cancelIdentity = await cancelSpec.identity();
+
 describe("checkTypedError and checkCancelled", () => {
   const rejected = (error: unknown, events: BuildEvent[] = []): Captured => ({
     events,
     error,
     rejected: true,
   });
-  const request = { spec: new ImageSpec({}, { env: {} }), imageName: "flytekit:x", push: true };
+  const request = { spec: cancelSpec, identity: cancelIdentity, imageName: "flytekit:x", push: true };
 
   it("name the builder an error blames", () => {
     const error = new BuildCancelledError("other", "flytekit:x");
@@ -179,9 +188,13 @@ describe("checkTypedError and checkCancelled", () => {
     expect(checkTypedError(rejected(undefined), "BUILD_FAILED", "b")).toEqual([
       "it rejected with a non-error value (undefined): undefined, not an ImageSpecError",
     ]);
-    expect(checkTypedError(rejected(new ImageSpecError("BUILD_FAILED", "")), "BUILD_FAILED", "b")).toEqual([
-      "the error has no message",
-    ]);
+    expect(
+      checkTypedError(
+        rejected(Object.assign(new BuildFailedError({ builder: "b", imageName: "i" }, ""), { message: "" })),
+        "BUILD_FAILED",
+        "b",
+      ),
+    ).toEqual(["the error has no message"]);
   });
 
   it("allow a push that started before a late abort but never one that ended", () => {
@@ -198,7 +211,10 @@ describe("findSecret", () => {
   const canary = "canary0123456789abcdef";
 
   it("finds nothing in clean output", () => {
-    const error = new ImageSpecError("BUILD_FAILED", "exit 1", { hint: "retry", cause: new Error("x") });
+    const error = new BuildFailedError({ builder: "b", imageName: "i" }, "exit 1", {
+      hint: "retry",
+      cause: new Error("x"),
+    });
     expect(findSecret({ events: [{ line: "ok" }], error, result: { imageName: "a" } }, canary)).toEqual([]);
   });
 
@@ -224,7 +240,9 @@ describe("findSecret", () => {
   });
 
   it("searches an error's hint, cause chain, aggregated errors and non-enumerable properties", () => {
-    const hinted = new ImageSpecError("BUILD_FAILED", "failed", { hint: `use ${canary}` });
+    const hinted = new BuildFailedError({ builder: "b", imageName: "i" }, "failed", {
+      hint: `use ${canary}`,
+    });
     const chained = new Error("outer", { cause: new Error("middle", { cause: { stderr: canary } }) });
     const aggregate = new AggregateError([new Error(`inner ${canary}`)], "several");
     const hidden = new Error("plain");

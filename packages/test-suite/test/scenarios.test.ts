@@ -7,6 +7,7 @@ import {
   BuildFailedError,
   ImageSpecError,
   UnsupportedCapabilityError,
+  UsageError,
 } from "@imagespec/core";
 import { describe, expect, it } from "vitest";
 import { createMemoryBuilder } from "../src/index.ts";
@@ -178,7 +179,7 @@ describe("refuseScenario", () => {
 
   it("reports a refusal with another code, and a builder that builds what it should refuse", async () => {
     const wrongCode = fakeBuilder(async () => {
-      throw new ImageSpecError("USAGE", "no");
+      throw new UsageError("no");
     });
     expect(await runScenario(wrongCode, (c) => refuseScenario(c, refuse))).toEqual([
       "the error code is USAGE, expected BUILD_FAILED: no",
