@@ -1,4 +1,4 @@
-// flytekit's environment switches (flytekit.md §7), read the way flytekit reads them.
+// flytekit's environment switches (docs/spec-reference.md#environment-variables), read the way flytekit reads them.
 
 /** flytekit's `str2bool`: anything but false/0/off/no (any case) is true, so an empty string is true. */
 export function str2bool(value: string): boolean {

@@ -1,5 +1,5 @@
 // The one existence service: "does this spec's image exist?" for the engine, `imagespec exists` and
-// `ImageSpec.exist()`, so the three always give the same answer (docs/registry.md#one-answer).
+// `ImageSpec.exist()`, so the three always give the same answer (docs/registry.md#one-answer-for-every-caller).
 //
 // - A spec with a registry: the registry's API (core's client, credentials from the auth chain). When that
 //   cannot answer, each registered auth provider whose host matches and that has a cloud API of its own

@@ -1,4 +1,4 @@
-// File listing and streaming MD5 for flytekit's source-tree and `copy` digests (flytekit.md §3.4, §3.5).
+// File listing and streaming MD5 for flytekit's source-tree and `copy` digests (docs/hashing.md#file-digests).
 // Written by hand: the walk order, ignore rules and the "bytes, then separator-less relative path" stream
 // are flytekit's own and no library reproduces them.
 import { createHash } from "node:crypto";

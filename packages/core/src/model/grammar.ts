@@ -1,5 +1,5 @@
 // The grammar of what a spec names: image references parsed the way docker parses them
-// (github.com/distribution/reference, normalize.go and regexp.go; docs/registry.md#image-references),
+// (github.com/distribution/reference, normalize.go and regexp.go; docs/registry.md#references),
 // registry prefixes, tags and tag formats, and platforms (os/arch[/variant], as OCI image indexes name them).
 // The one place each pattern is written. By hand: the grammar is a handful of regular expressions, and the npm
 // ports either lag behind it or pull in a dependency tree for one function.

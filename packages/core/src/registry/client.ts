@@ -1,4 +1,4 @@
-// The OCI distribution client (DESIGN.md §2.5, registries_and_builders.md §1.1-1.2): does a tag exist, for
+// The OCI distribution client (docs/registry.md#how-a-tag-is-checked): does a tag exist, for
 // every requested platform? No docker daemon: it asks the registry's HTTP API with Node's fetch. Written on
 // fetch rather than a registry library because one HEAD (or GET), a token request and a retry loop are all it
 // needs, and the libraries that do this (e.g. for skopeo-like tools) bring more than core should carry.

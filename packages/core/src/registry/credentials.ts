@@ -1,6 +1,5 @@
-// The auth chain (DESIGN.md §2.5): registered auth providers first, then docker's own config —
-// `credHelpers[host]`, else `credsStore`, else the plain `auths` entries (docker/cli's order,
-// registries_and_builders.md §1.3). Credential helpers get the server URL on stdin, never in argv.
+// The auth chain (docs/registry.md#the-credential-chain): registered auth providers first, then docker's own
+// config — `credHelpers[host]`, else `credsStore`, else the plain `auths` entries (docker/cli's order). Credential helpers get the server URL on stdin, never in argv.
 // Credentials never reach a message: errors name the registry, the provider or helper, and the config file.
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
