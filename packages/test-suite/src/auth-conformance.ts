@@ -59,160 +59,185 @@ export function registryAuthConformance(options: RegistryAuthConformanceOptions)
       hint: "Name at least one registry host the provider serves.",
     });
   }
-  const timeout = options.timeoutMs ?? 20_000;
-  const later = () => new Date(Date.now() + 12 * 3600_000);
-
+  const run: Run = { options, host, timeout: options.timeoutMs ?? 20_000 };
   describe(`registry auth conformance: ${options.name}`, () => {
-    it("contract: implements the v1 RegistryAuthProvider contract", { timeout }, () => {
-      const { provider } = options.create();
-      expect(provider.specificationVersion).toBe("v1");
-      expect(provider.name).toBe(options.name);
-      expect(provider.name).toMatch(/^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/);
-      expect(typeof provider.matches).toBe("function");
-      expect(typeof provider.getCredentials).toBe("function");
-      for (const hook of ["exists", "prepareRepository"] as const) {
-        expect(["undefined", "function"]).toContain(typeof provider[hook]);
-      }
-    });
+    shapeTests(run);
+    tokenTests(run);
+    failureTests(run);
+    existsTests(run);
+  });
+}
 
-    it("hosts: claims its registries and no other", { timeout }, () => {
-      const { provider } = options.create();
-      const wrong = [
-        ...options.hosts.matching.filter((h) => !provider.matches(h)).map((h) => `does not match ${h}`),
-        ...options.hosts.notMatching.filter((h) => provider.matches(h)).map((h) => `matches ${h}`),
-      ];
-      expect(wrong).toEqual([]);
-    });
+/** What every group of checks is given. */
+interface Run {
+  options: RegistryAuthConformanceOptions;
+  /** The first matching host, the one the checks ask for. */
+  host: string;
+  timeout: number;
+}
 
-    it("credentials: the cloud's token as credentials with its expiry", { timeout }, async () => {
-      const { provider, cloud } = options.create();
-      const expiresAt = later();
-      cloud.grant(CANARY, expiresAt);
-      const credentials = await provider.getCredentials(host);
-      expect(credentials).toBeDefined();
-      const c = credentials as RegistryCredentials;
-      expect(["basic", "identity-token"]).toContain(c.kind);
-      if (c.kind === "basic") expect(c.username).not.toBe("");
-      expect(secretOf(c)).toContain(CANARY);
-      expect(c.expiresAt).toBeInstanceOf(Date);
-      // never later than the cloud said; renewing early is fine
-      expect(c.expiresAt?.getTime()).toBeLessThanOrEqual(expiresAt.getTime());
-      expect(c.expiresAt?.getTime()).toBeGreaterThan(Date.now() + AUTH_REFRESH_MARGIN_MS);
-    });
+const later = () => new Date(Date.now() + 12 * 3600_000);
 
-    it("cache: one token request for many asks, concurrent or not", { timeout }, async () => {
+/** The contract's shape and the hosts it claims. */
+function shapeTests({ options, timeout }: Run): void {
+  it("contract: implements the v1 RegistryAuthProvider contract", { timeout }, () => {
+    const { provider } = options.create();
+    expect(provider.specificationVersion).toBe("v1");
+    expect(provider.name).toBe(options.name);
+    expect(provider.name).toMatch(/^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/);
+    expect(typeof provider.matches).toBe("function");
+    expect(typeof provider.getCredentials).toBe("function");
+    for (const hook of ["exists", "prepareRepository"] as const) {
+      expect(["undefined", "function"]).toContain(typeof provider[hook]);
+    }
+  });
+
+  it("hosts: claims its registries and no other", { timeout }, () => {
+    const { provider } = options.create();
+    const wrong = [
+      ...options.hosts.matching.filter((h) => !provider.matches(h)).map((h) => `does not match ${h}`),
+      ...options.hosts.notMatching.filter((h) => provider.matches(h)).map((h) => `matches ${h}`),
+    ];
+    expect(wrong).toEqual([]);
+  });
+}
+
+/** Tokens: credentials with their expiry, one request for many asks, renewal, retries. */
+function tokenTests({ options, host, timeout }: Run): void {
+  it("credentials: the cloud's token as credentials with its expiry", { timeout }, async () => {
+    const { provider, cloud } = options.create();
+    const expiresAt = later();
+    cloud.grant(CANARY, expiresAt);
+    const credentials = await provider.getCredentials(host);
+    expect(credentials).toBeDefined();
+    const c = credentials as RegistryCredentials;
+    expect(["basic", "identity-token"]).toContain(c.kind);
+    if (c.kind === "basic") expect(c.username).not.toBe("");
+    expect(secretOf(c)).toContain(CANARY);
+    expect(c.expiresAt).toBeInstanceOf(Date);
+    // never later than the cloud said; renewing early is fine
+    expect(c.expiresAt?.getTime()).toBeLessThanOrEqual(expiresAt.getTime());
+    expect(c.expiresAt?.getTime()).toBeGreaterThan(Date.now() + AUTH_REFRESH_MARGIN_MS);
+  });
+
+  it("cache: one token request for many asks, concurrent or not", { timeout }, async () => {
+    const { provider, cloud } = options.create();
+    cloud.grant(CANARY, later());
+    await Promise.all([1, 2, 3, 4, 5].map(() => provider.getCredentials(host)));
+    await provider.getCredentials(host);
+    expect(cloud.tokenRequests).toBe(1);
+  });
+
+  it("refresh: a credential about to expire is renewed, not handed out again", { timeout }, async () => {
+    const { provider, cloud } = options.create();
+    cloud.grant(`${CANARY}-old`, new Date(Date.now() + 5_000));
+    const first = await provider.getCredentials(host);
+    cloud.grant(`${CANARY}-new`, later());
+    const second = await provider.getCredentials(host);
+    expect(first && secretOf(first)).toContain(`${CANARY}-old`);
+    expect(second && secretOf(second)).toContain(`${CANARY}-new`);
+    expect(cloud.tokenRequests).toBe(2);
+  });
+
+  it("retry: throttling and transient failures are retried", { timeout }, async () => {
+    const { provider, cloud } = options.create();
+    cloud.grant(CANARY, later());
+    cloud.throttle(2);
+    const credentials = await provider.getCredentials(host);
+    expect(credentials && secretOf(credentials)).toContain(CANARY);
+    expect(cloud.tokenRequests).toBe(3);
+  });
+}
+
+/** Refusals, aborts, and the secret never leaving the credentials. */
+function failureTests({ options, host, timeout }: Run): void {
+  it("denied: a RegistryAuthError naming the provider, the registry and the fix", { timeout }, async () => {
+    const { provider, cloud } = options.create();
+    cloud.deny();
+    const error = await provider.getCredentials(host).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error, "getCredentials resolved although the cloud refused").toBeDefined();
+    expect(ImageSpecError.is(error) && error.code, describeError(error)).toBe("REGISTRY_AUTH_FAILED");
+    const e = error as RegistryAuthError;
+    expect(e).toBeInstanceOf(RegistryAuthError);
+    expect(e.registry).toBe(host);
+    expect(e.provider).toBe(options.name);
+    expect(e.hint ?? "").not.toBe("");
+    if (options.tokenPermission) expect(`${e.message} ${e.hint}`).toContain(options.tokenPermission);
+    // a refusal is not cached: once access is granted, the next ask succeeds
+    cloud.grant(CANARY, later());
+    expect(await provider.getCredentials(host)).toBeDefined();
+  });
+
+  it("abort: an aborted signal stops the request", { timeout }, async () => {
+    const { provider, cloud } = options.create();
+    cloud.grant(CANARY, later());
+    const controller = new AbortController();
+    controller.abort(new Error("stop"));
+    await expect(provider.getCredentials(host, { signal: controller.signal })).rejects.toBeDefined();
+  });
+
+  it("no-leak: the secret appears only in the credentials", { timeout }, async () => {
+    const logged: unknown[] = [];
+    const spies = (["log", "info", "warn", "error", "debug"] as const).map((level) =>
+      vi.spyOn(console, level).mockImplementation((...args) => void logged.push(args)),
+    );
+    const writes = [process.stdout, process.stderr].map((stream) =>
+      vi.spyOn(stream, "write").mockImplementation((chunk) => {
+        logged.push(String(chunk));
+        return true;
+      }),
+    );
+    const captured: Record<string, unknown> = { logged };
+    try {
       const { provider, cloud } = options.create();
       cloud.grant(CANARY, later());
-      await Promise.all([1, 2, 3, 4, 5].map(() => provider.getCredentials(host)));
       await provider.getCredentials(host);
-      expect(cloud.tokenRequests).toBe(1);
-    });
+      captured.provider = inspect(provider, { depth: 6, showHidden: true });
+      captured.json = safeJson(provider);
+      if (provider.exists && cloud.setImage) {
+        cloud.setImage(options.image, "denied");
+        captured.exists = await provider.exists(parseImageReference(options.image));
+      }
+      const fresh = options.create();
+      fresh.cloud.grant(CANARY, new Date(Date.now() + 5_000));
+      await fresh.provider.getCredentials(host);
+      fresh.cloud.deny();
+      captured.error = await fresh.provider.getCredentials(host).catch((e: unknown) => e);
+      captured.errorText = inspect(captured.error, { depth: 6 });
+    } finally {
+      for (const spy of [...spies, ...writes]) spy.mockRestore();
+    }
+    expect(findSecret(captured, CANARY)).toEqual([]);
+  });
+}
 
-    it("refresh: a credential about to expire is renewed, not handed out again", { timeout }, async () => {
-      const { provider, cloud } = options.create();
-      cloud.grant(`${CANARY}-old`, new Date(Date.now() + 5_000));
-      const first = await provider.getCredentials(host);
-      cloud.grant(`${CANARY}-new`, later());
-      const second = await provider.getCredentials(host);
-      expect(first && secretOf(first)).toContain(`${CANARY}-old`);
-      expect(second && secretOf(second)).toContain(`${CANARY}-new`);
-      expect(cloud.tokenRequests).toBe(2);
-    });
-
-    it("retry: throttling and transient failures are retried", { timeout }, async () => {
-      const { provider, cloud } = options.create();
-      cloud.grant(CANARY, later());
-      cloud.throttle(2);
-      const credentials = await provider.getCredentials(host);
-      expect(credentials && secretOf(credentials)).toContain(CANARY);
-      expect(cloud.tokenRequests).toBe(3);
-    });
-
-    it("denied: a RegistryAuthError naming the provider, the registry and the fix", { timeout }, async () => {
-      const { provider, cloud } = options.create();
-      cloud.deny();
-      const error = await provider.getCredentials(host).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(error, "getCredentials resolved although the cloud refused").toBeDefined();
-      expect(ImageSpecError.is(error) && error.code, describeError(error)).toBe("REGISTRY_AUTH_FAILED");
-      const e = error as RegistryAuthError;
-      expect(e).toBeInstanceOf(RegistryAuthError);
-      expect(e.registry).toBe(host);
-      expect(e.provider).toBe(options.name);
-      expect(e.hint ?? "").not.toBe("");
-      if (options.tokenPermission) expect(`${e.message} ${e.hint}`).toContain(options.tokenPermission);
-      // a refusal is not cached: once access is granted, the next ask succeeds
-      cloud.grant(CANARY, later());
-      expect(await provider.getCredentials(host)).toBeDefined();
-    });
-
-    it("abort: an aborted signal stops the request", { timeout }, async () => {
-      const { provider, cloud } = options.create();
-      cloud.grant(CANARY, later());
-      const controller = new AbortController();
-      controller.abort(new Error("stop"));
-      await expect(provider.getCredentials(host, { signal: controller.signal })).rejects.toBeDefined();
-    });
-
-    it("no-leak: the secret appears only in the credentials", { timeout }, async () => {
-      const logged: unknown[] = [];
-      const spies = (["log", "info", "warn", "error", "debug"] as const).map((level) =>
-        vi.spyOn(console, level).mockImplementation((...args) => void logged.push(args)),
-      );
-      const writes = [process.stdout, process.stderr].map((stream) =>
-        vi.spyOn(stream, "write").mockImplementation((chunk) => {
-          logged.push(String(chunk));
-          return true;
-        }),
-      );
-      const captured: Record<string, unknown> = { logged };
-      try {
+/** The provider's own existence answers, when it has them. */
+function existsTests({ options, timeout }: Run): void {
+  describe("exists", () => {
+    const answers: [state: "present" | "missing" | "denied", expected: ExistenceAnswer["status"]][] = [
+      ["present", "present"],
+      ["missing", "missing"],
+      ["denied", "unknown"],
+    ];
+    for (const [state, expected] of answers) {
+      it(`exists.${state}: the cloud's "${state}" is ${expected}`, { timeout }, async (ctx) => {
         const { provider, cloud } = options.create();
-        cloud.grant(CANARY, later());
-        await provider.getCredentials(host);
-        captured.provider = inspect(provider, { depth: 6, showHidden: true });
-        captured.json = safeJson(provider);
-        if (provider.exists && cloud.setImage) {
-          cloud.setImage(options.image, "denied");
-          captured.exists = await provider.exists(parseImageReference(options.image));
+        if (!provider.exists || !cloud.setImage) {
+          ctx.skip(`${options.name} has no exists() (or its fake cloud no setImage)`);
+          return;
         }
-        const fresh = options.create();
-        fresh.cloud.grant(CANARY, new Date(Date.now() + 5_000));
-        await fresh.provider.getCredentials(host);
-        fresh.cloud.deny();
-        captured.error = await fresh.provider.getCredentials(host).catch((e: unknown) => e);
-        captured.errorText = inspect(captured.error, { depth: 6 });
-      } finally {
-        for (const spy of [...spies, ...writes]) spy.mockRestore();
-      }
-      expect(findSecret(captured, CANARY)).toEqual([]);
-    });
-
-    describe("exists", () => {
-      const answers: [state: "present" | "missing" | "denied", expected: ExistenceAnswer["status"]][] = [
-        ["present", "present"],
-        ["missing", "missing"],
-        ["denied", "unknown"],
-      ];
-      for (const [state, expected] of answers) {
-        it(`exists.${state}: the cloud's "${state}" is ${expected}`, { timeout }, async (ctx) => {
-          const { provider, cloud } = options.create();
-          if (!provider.exists || !cloud.setImage) {
-            ctx.skip(`${options.name} has no exists() (or its fake cloud no setImage)`);
-            return;
-          }
-          cloud.grant(CANARY, later());
-          cloud.setImage(options.image, state);
-          const answer = await provider.exists(parseImageReference(options.image));
-          expect(answer.status).toBe(expected);
-          if (answer.status === "unknown" && options.existsPermission) {
-            expect(answer.reason).toContain(options.existsPermission);
-          }
-        });
-      }
-    });
+        cloud.grant(CANARY, later());
+        cloud.setImage(options.image, state);
+        const answer = await provider.exists(parseImageReference(options.image));
+        expect(answer.status).toBe(expected);
+        if (answer.status === "unknown" && options.existsPermission) {
+          expect(answer.reason).toContain(options.existsPermission);
+        }
+      });
+    }
   });
 }
 

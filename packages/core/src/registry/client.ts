@@ -37,17 +37,28 @@ import {
   samePlatform,
 } from "../model/grammar.ts";
 import { retrying } from "../util/retry.ts";
-import { type AuthChallenge, parseChallenges } from "./challenge.ts";
+import type { AuthChallenge } from "./challenge.ts";
 import { createCredentialResolver } from "./credentials.ts";
 import { InFlight } from "./in-flight.ts";
-
-const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
-const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
-const DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
-const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
-/** The Accept header of every manifest request. */
-const MANIFEST_ACCEPT = [OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST].join(", ");
-const INDEX_TYPES = new Set([OCI_INDEX, DOCKER_LIST]);
+import {
+  INDEX_TYPES,
+  indexPlatforms,
+  isHarborNotFound,
+  MANIFEST_ACCEPT,
+  manifestName,
+  present,
+} from "./manifests.ts";
+import {
+  type Authorization,
+  basicHeader,
+  loginHint,
+  pickChallenge,
+  readToken,
+  sourceOf,
+  tokenRequest,
+  withAuth,
+} from "./token.ts";
+import { TransientError, transientReason } from "./transient.ts";
 
 export interface RegistryClientOptions {
   /** Where credentials come from. Default: docker's config (no auth providers). */
@@ -76,22 +87,10 @@ interface Manifest {
   readonly body: string | undefined;
 }
 
-interface Authorization {
-  readonly header: string;
-  /** Made just now (not from a cache): a 401 with it is final. */
-  readonly fresh: boolean;
-  /** Where the credentials sent came from (an auth provider, docker-config, a credential helper); undefined:
-   * anonymous. */
-  readonly source: string | undefined;
-}
-
 interface CachedToken {
   readonly token: string;
   readonly until: number;
 }
-
-/** A failure worth another attempt: a 5xx, a dropped connection, a timeout. */
-class TransientError extends Error {}
 
 /** Checks image existence over the OCI distribution API. Implements `ImageExistenceChecker`. */
 export class RegistryClient implements ImageExistenceChecker {
@@ -316,44 +315,9 @@ export class RegistryClient implements ImageExistenceChecker {
     key: string,
     signal: AbortSignal,
   ): Promise<string> {
-    let realm: URL;
-    try {
-      realm = new URL(challenge.params.realm ?? "");
-    } catch {
-      throw new RegistryAuthError(ref.domain, "oci", "sent a Bearer challenge without a valid realm URL");
-    }
-    if (realm.protocol !== "https:" && realm.protocol !== "http:") {
-      throw new RegistryAuthError(
-        ref.domain,
-        "oci",
-        `sent a Bearer challenge with a ${realm.protocol} realm`,
-      );
-    }
-    if (
-      realm.protocol === "http:" &&
-      credentials !== undefined &&
-      this.#baseUrl(realm.host).startsWith("https")
-    ) {
-      throw new RegistryAuthError(ref.domain, "oci", `token server ${realm.origin} is plain http`, {
-        hint: "Credentials go over plain http only to localhost or a registry listed in insecureRegistries.",
-      });
-    }
-    const service = challenge.params.service;
-    let init: RequestInit;
-    if (credentials?.kind === "identity-token") {
-      const form = new URLSearchParams({ grant_type: "refresh_token", client_id: "imagespec" });
-      if (service !== undefined) form.set("service", service);
-      form.set("scope", scope);
-      form.set("refresh_token", credentials.identityToken);
-      init = { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: form };
-    } else {
-      if (service !== undefined) realm.searchParams.set("service", service);
-      realm.searchParams.set("scope", scope);
-      init = {
-        method: "GET",
-        headers: credentials === undefined ? {} : { authorization: basicHeader(credentials) },
-      };
-    }
+    const { realm, init } = tokenRequest(ref, challenge, scope, credentials, (host) =>
+      this.#baseUrl(host).startsWith("https"),
+    );
     const answer = await this.#retrying(realm.host, signal, async () => {
       const response = await this.#fetch(realm.href, init, signal);
       if (response.status >= 500) {
@@ -378,12 +342,7 @@ export class RegistryClient implements ImageExistenceChecker {
         throw error;
       }
     });
-    const body = (typeof answer === "object" && answer !== null ? answer : {}) as Record<string, unknown>;
-    const token = typeof body.token === "string" && body.token ? body.token : body.access_token;
-    if (typeof token !== "string" || token === "") {
-      throw new RegistryAuthError(ref.domain, "oci", `token server ${realm.origin} answered without a token`);
-    }
-    const expiresIn = typeof body.expires_in === "number" && body.expires_in > 0 ? body.expires_in : 60;
+    const { token, expiresIn } = readToken(answer, ref, realm);
     this.#tokens.set(key, { token, until: Date.now() + expiresIn * 900 }); // renewed after 90% of its life
     return token;
   }
@@ -396,7 +355,7 @@ export class RegistryClient implements ImageExistenceChecker {
       delayMs: this.#retryDelayMs,
       signal,
       isTransient: (error) => {
-        problem = this.#transient(error, registry, signal);
+        problem = transientReason(this.#timeoutMs, error, registry, signal);
         return true;
       },
       giveUp: (_error, attempts) =>
@@ -407,32 +366,6 @@ export class RegistryClient implements ImageExistenceChecker {
   }
 
   /** What went wrong, when it is worth another attempt; otherwise rethrows. */
-  #transient(error: unknown, registry: string, signal: AbortSignal): string {
-    if (signal.aborted) throw signal.reason;
-    if (error instanceof TransientError) return error.message;
-    if (error instanceof DOMException && error.name === "TimeoutError") {
-      return `no answer within ${this.#timeoutMs} ms`;
-    }
-    if (error instanceof TypeError) {
-      // fetch's network errors: "fetch failed" with the socket error as the cause.
-      const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
-      const code = typeof cause?.code === "string" ? cause.code : "";
-      const detail = code || (typeof cause?.message === "string" ? cause.message : error.message);
-      if (code === "ENOTFOUND") {
-        throw new RegistryUnavailableError(registry, "the host name does not resolve (ENOTFOUND)", {
-          hint: "Check the registry's host name in the image reference.",
-        });
-      }
-      if (/CERT|SSL|TLS|SELF_SIGNED/.test(code)) {
-        throw new RegistryUnavailableError(registry, `TLS connection failed (${code})`, {
-          hint: "Trust the registry's certificate authority (NODE_EXTRA_CA_CERTS=ca.pem), or, for a plain-http registry, list it in insecureRegistries.",
-        });
-      }
-      return `connection failed (${detail})`;
-    }
-    throw error;
-  }
-
   async #fetch(url: string, init: RequestInit, signal: AbortSignal): Promise<Response> {
     return fetch(url, {
       ...init,
@@ -462,90 +395,4 @@ let defaultClient: RegistryClient | undefined;
 export function defaultRegistryClient(): RegistryClient {
   defaultClient ??= new RegistryClient();
   return defaultClient;
-}
-
-function present(digest: string | undefined): ExistenceAnswer {
-  return Object.freeze(digest === undefined ? { status: "present" } : { status: "present", digest });
-}
-
-/** The platforms an image index lists; undefined when the body is a single image manifest. */
-function indexPlatforms(ref: ImageReference, body: string): Platform[] | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(body);
-  } catch {
-    throw new RegistryUnavailableError(
-      ref.domain,
-      `answered a manifest for ${ref.repository} that is not JSON`,
-    );
-  }
-  const manifests = (value as { manifests?: unknown } | null)?.manifests;
-  if (!Array.isArray(manifests)) return undefined;
-  const platforms: Platform[] = [];
-  for (const entry of manifests) {
-    const p = (entry as { platform?: Record<string, unknown> } | null)?.platform;
-    if (typeof p?.os !== "string" || typeof p.architecture !== "string") continue;
-    platforms.push(
-      normalisePlatform({
-        os: p.os,
-        architecture: p.architecture,
-        variant: typeof p.variant === "string" ? p.variant : undefined,
-      }),
-    );
-  }
-  return platforms;
-}
-
-/** flytekit's check of Harbor's 500: "unknown: (artifact|repository) .*<name>(|:<tag>) not found". */
-function isHarborNotFound(body: string, ref: ImageReference, identifier: string): boolean {
-  let errors: unknown;
-  try {
-    errors = (JSON.parse(body) as { errors?: unknown } | null)?.errors;
-  } catch {
-    return false;
-  }
-  if (!Array.isArray(errors)) return false;
-  const pattern = new RegExp(
-    `^(?:artifact|repository) .*${escapeRegExp(ref.repository)}(?:[:@]${escapeRegExp(identifier)})? not found`,
-  );
-  return errors.some((e: { code?: unknown; message?: unknown } | null) => {
-    return (
-      String(e?.code).toLowerCase() === "unknown" && typeof e?.message === "string" && pattern.test(e.message)
-    );
-  });
-}
-
-/** `team/app:v1` or `team/app@sha256:…` */
-function manifestName(ref: ImageReference, identifier: string): string {
-  return `${ref.repository}${identifier.includes(":") ? "@" : ":"}${identifier}`;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-function pickChallenge(header: string | null): AuthChallenge | undefined {
-  const challenges = parseChallenges(header ?? "");
-  return (
-    challenges.find((c) => c.scheme === "bearer" && c.params.realm) ??
-    challenges.find((c) => c.scheme === "basic")
-  );
-}
-
-function withAuth(headers: Record<string, string>, auth: Authorization | undefined): Record<string, string> {
-  return auth === undefined ? headers : { ...headers, authorization: auth.header };
-}
-
-function basicHeader(credentials: { username: string; password: string }): string {
-  return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64")}`;
-}
-
-function loginHint(ref: ImageReference): string {
-  const login = ref.domain === "docker.io" ? "docker login" : `docker login ${ref.domain}`;
-  return `Log in with \`${login}\` (or register an auth provider for ${ref.domain}), and check that the account can pull ${ref.repository}.`;
-}
-
-/** How a message names credentials: their source, or "the auth chain" when a resolver did not say. */
-function sourceOf(credentials: RegistryCredentials | undefined): string | undefined {
-  return credentials === undefined ? undefined : (credentials.source ?? "the auth chain");
 }
