@@ -116,7 +116,7 @@ async function lostTrack(
     await stopBuild(run, id);
     return run.cancelled();
   }
-  if (error instanceof BuildFailedError) return error;
+  if (BuildFailedError.is(error)) return error;
   const link = buildLink(build, id);
   if (isExpiredAwsCredentials(error)) {
     const { message, hint } = explainAwsError(error, "codebuild:BatchGetBuilds");

@@ -5,7 +5,7 @@ import {
   type ImageSpec,
   ImageSpecError,
   type ImageSpecErrorCode,
-  type UnsupportedCapabilityError,
+  UnsupportedCapabilityError,
 } from "@imagespec/core";
 import {
   assertCapabilities,
@@ -217,8 +217,7 @@ export function checkResult(result: unknown): string[] {
 /** A successful build: no rejection (a refused declared capability says so), a good result and events. */
 export function checkBuilt(captured: Captured, request: BuildRequest, builderName: string): string[] {
   if (captured.rejected) {
-    const refusedCapability =
-      ImageSpecError.is(captured.error) && captured.error.code === "UNSUPPORTED_CAPABILITY";
+    const refusedCapability = UnsupportedCapabilityError.is(captured.error);
     return [
       `${refusedCapability ? "it refused a capability its declaration promises" : "the build rejected"}: ${describeError(captured.error)}`,
       ...checkEvents(captured.events, request, builderName, "rejected"),

@@ -14,7 +14,7 @@ export async function cancellable<T>(
   try {
     return await build();
   } catch (error) {
-    const cancelled = ImageSpecError.is(error) && error.code === "BUILD_CANCELLED";
+    const cancelled = BuildCancelledError.is(error);
     if (context.signal.aborted && !cancelled) {
       throw new BuildCancelledError(builder, request.imageName, { cause: context.signal.reason });
     }

@@ -212,7 +212,7 @@ export async function listCopyFiles(baseDir: string, copy: readonly string[]): P
 }
 
 function treeError(field: string, where: string, error: unknown): SpecValidationError {
-  if (error instanceof SpecValidationError) return error;
+  if (SpecValidationError.is(error)) return error;
   const code = (error as NodeJS.ErrnoException).code ?? "error";
   return new SpecValidationError(field, `cannot read ${where} (${code})`, {
     hint: "Check that the folder exists and is readable by this user.",

@@ -167,10 +167,10 @@ export class RegistryClient implements ImageExistenceChecker {
     } catch (error) {
       if (!ImageSpecError.is(error)) throw error;
       const hint = error.hint ? `. ${error.hint}` : "";
-      if (error.code === "REGISTRY_UNAVAILABLE") {
+      if (RegistryUnavailableError.is(error)) {
         return { status: "unknown", reason: `registry unavailable: ${error.message}${hint}` };
       }
-      if (error instanceof RegistryAuthError) {
+      if (RegistryAuthError.is(error)) {
         return {
           status: "unknown",
           reason: `registry authentication failed: ${error.message}${hint}`,

@@ -51,7 +51,7 @@ export function createCredentialResolver(options: CredentialResolverOptions = {}
         credentials = await provider.getCredentials(host, { signal });
       } catch (error) {
         signal.throwIfAborted();
-        if (ImageSpecError.is(error) && error.code === "REGISTRY_AUTH_FAILED") throw error;
+        if (RegistryAuthError.is(error)) throw error;
         throw new RegistryAuthError(host, provider.name, `the auth provider failed: ${messageOf(error)}`, {
           hint: `Check the configuration of the "${provider.name}" auth provider.`,
           cause: error,
