@@ -3,7 +3,7 @@
 import { copyFile, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { digestFiles, SpecValidationError } from "@imagespec/core";
-import type { DockerContext } from "./render.ts";
+import type { DockerContext } from "./types.ts";
 
 /** Writes the Dockerfile and every file of `context` into `dir` (created if missing). */
 export async function writeContext(context: DockerContext, dir: string, signal?: AbortSignal): Promise<void> {
