@@ -4,7 +4,7 @@ import { copyFile, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { digestFiles, SpecValidationError } from "@imagespec/core";
 import { changedSinceTag } from "./errors.ts";
-import type { EnvdContext } from "./render.ts";
+import type { EnvdContext } from "./types.ts";
 
 export const BUILD_FILE = "build.envd";
 
