@@ -381,10 +381,10 @@ export function createBuildahBuilder(options: BuildahBuilderOptions = {}): Build
   }
 
   function renderFor(request: BuildRequest): Promise<DockerContext> {
-    return renderDockerContext(
-      request.spec,
-      request.baseImageName === undefined ? {} : { baseImageName: request.baseImageName },
-    );
+    return renderDockerContext(request.spec, {
+      identity: request.identity,
+      ...(request.baseImageName === undefined ? {} : { baseImageName: request.baseImageName }),
+    });
   }
 
   /** The docker builder's Dockerfile with its FROM images qualified for buildah (see qualifyReference). */

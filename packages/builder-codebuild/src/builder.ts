@@ -164,10 +164,10 @@ function makeBuilder(opts: ParsedOptions | undefined): Builder {
   /** Renders, packs, and writes the buildspec; no AWS call. */
   async function prepare(request: BuildRequest, signal: AbortSignal | undefined): Promise<Prepared> {
     const { spec, imageName } = request;
-    const rendered = await renderDockerContext(
-      spec,
-      request.baseImageName === undefined ? {} : { baseImageName: request.baseImageName },
-    );
+    const rendered = await renderDockerContext(spec, {
+      identity: request.identity,
+      ...(request.baseImageName === undefined ? {} : { baseImageName: request.baseImageName }),
+    });
     const packed = await packDockerContext(rendered, signal === undefined ? {} : { signal });
     const key = prefix === "" ? packed.fileName : `${prefix}/${packed.fileName}`;
     const bucket = opts?.bucket ?? PLACEHOLDER_BUCKET;

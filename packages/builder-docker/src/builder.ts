@@ -60,6 +60,7 @@ export function createDockerBuilder(options: DockerBuilderOptions = {}): DockerB
 
   const renderFor = (request: BuildRequest): Promise<DockerContext> =>
     renderDockerContext(request.spec, {
+      identity: request.identity,
       ...(request.baseImageName === undefined ? {} : { baseImageName: request.baseImageName }),
       ...(opts.addFlytekit === undefined ? {} : { addFlytekit: opts.addFlytekit }),
     });

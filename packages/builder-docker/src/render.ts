@@ -26,16 +26,15 @@ export {
   type RenderOptions,
 } from "./types.ts";
 
-/** Renders the build context of `spec` (no file is written; see writeContext). */
-export async function renderDockerContext(
-  spec: ImageSpec,
-  options: RenderOptions = {},
-): Promise<DockerContext> {
-  const identity = await spec.identity();
+/**
+ * Renders the build context of `spec` (no file is written; see writeContext) from the identity its caller
+ * computed (BuildRequest.identity): the staged files and digests are the ones the tag was computed from.
+ */
+export async function renderDockerContext(spec: ImageSpec, options: RenderOptions): Promise<DockerContext> {
   const installer = installerOf(spec);
   const draft: Draft = {
     spec,
-    identity,
+    identity: options.identity,
     installer,
     uv: installer === "uv",
     blocks: [],
@@ -44,7 +43,7 @@ export async function renderDockerContext(
     warnings: [],
   };
   checkUnusedFields(draft);
-  const baseImage = await baseImageOf(draft, options);
+  const baseImage = baseImageOf(draft, options);
   const python = pythonOf(draft);
   const install = installOf(draft);
 
@@ -81,10 +80,10 @@ function commandLayers(draft: Draft, install: Install): void {
 
 /** The entrypoint, and the spec's id last. */
 function metadataLayers(draft: Draft): void {
-  const { spec } = draft;
+  const { spec, identity } = draft;
   if (spec.entrypoint !== undefined) draft.blocks.push(`ENTRYPOINT ${JSON.stringify(spec.entrypoint)}`);
   draft.blocks.push(
     "# _F_IMG_ID comes last, as in flytekit: a change of the spec's id invalidates no other layer.\n" +
-      `ENV _F_IMG_ID=${spec.id}`,
+      `ENV _F_IMG_ID=${identity.id}`,
   );
 }

@@ -43,12 +43,12 @@ export function checkUnusedFields(draft: Draft): void {
 }
 
 /** The base image: the nested base's real name, else the spec's reference, else flytekit's default. */
-export async function baseImageOf(draft: Draft, options: RenderOptions): Promise<string> {
-  const { spec } = draft;
-  const nested = typeof spec.baseImage === "object" ? spec.baseImage : undefined;
+export function baseImageOf(draft: Draft, options: RenderOptions): string {
+  const { spec, identity } = draft;
   return imageReference(
     options.baseImageName ??
-      (nested ? await nested.imageName() : (spec.baseImage as string | undefined)) ??
+      identity.baseImageName ??
+      (typeof spec.baseImage === "string" ? spec.baseImage : undefined) ??
       DEFAULT_BASE_IMAGE,
     "baseImage",
   );

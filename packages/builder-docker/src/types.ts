@@ -47,7 +47,12 @@ export interface DockerContext {
 }
 
 export interface RenderOptions {
-  /** The nested base spec's real image name (BuildRequest.baseImageName). */
+  /** The spec's identity as the engine computed it (BuildRequest.identity): its id, digests and files. */
+  identity: Identity;
+  /**
+   * The nested base spec's real image name (BuildRequest.baseImageName). Default: the identity's
+   * baseImageName.
+   */
   baseImageName?: string;
   /**
    * Add flytekit to the packages, as flytekit's own builder does: `true` adds `flytekit`, a string adds

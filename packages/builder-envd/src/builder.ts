@@ -21,6 +21,7 @@ export function createEnvdBuilder(options: EnvdBuilderOptions = {}): Builder {
   let known: string | undefined;
 
   const renderOptions = (request: BuildRequest, envdVersion?: string): EnvdRenderOptions => ({
+    identity: request.identity,
     ...(request.baseImageName === undefined ? {} : { baseImageName: request.baseImageName }),
     ...(envdVersion === undefined ? {} : { envdVersion }),
     ...(opts.flytekitVersion === undefined ? {} : { flytekitVersion: opts.flytekitVersion }),

@@ -5,7 +5,7 @@
 // docs/builders/envd.md. The stages, in build.envd order: base (stage-base.ts), commands and packages
 // (stage-packages.ts), the environment (here), pip, conda, requirements, Python and CUDA (stage-packages.ts),
 // the files (stage-files.ts), and the entrypoint (here).
-import { assertCapabilities, type Builder, type ImageSpec, SpecValidationError } from "@imagespec/core";
+import { assertCapabilities, type ImageSpec, SpecValidationError } from "@imagespec/core";
 import { baseLayer } from "./stage-base.ts";
 import { fileLayers } from "./stage-files.ts";
 import { commandLayers, pythonLayers } from "./stage-packages.ts";
@@ -36,15 +36,16 @@ export {
 
 const ENV_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
-/** Renders the build context of `spec` for envd (no file is written; see writeEnvdContext). */
-export async function renderEnvdContext(
-  spec: ImageSpec,
-  options: EnvdRenderOptions = {},
-): Promise<EnvdContext> {
+/**
+ * Renders the build context of `spec` for envd (no file is written; see writeEnvdContext) from the identity
+ * its caller computed (BuildRequest.identity): the staged files and digests are the ones the tag was
+ * computed from.
+ */
+export async function renderEnvdContext(spec: ImageSpec, options: EnvdRenderOptions): Promise<EnvdContext> {
   // The same refusals as a build: python_exec, pip secret mounts, several platforms.
-  assertCapabilities({ name: NAME, capabilities: ENVD_CAPABILITIES } as Builder, spec, { push: false });
-  const draft = createDraft(spec, await spec.identity(), options);
-  const pulled = await baseLayer(draft);
+  assertCapabilities({ name: NAME, capabilities: ENVD_CAPABILITIES }, spec, { push: false });
+  const draft = createDraft(spec, options);
+  const pulled = baseLayer(draft);
   commandLayers(draft);
   environLayer(draft);
   await pythonLayers(draft);
@@ -59,10 +60,10 @@ export async function renderEnvdContext(
  * spec replaces flytekit's in place, as Python's dict.update does).
  */
 function environLayer(draft: Draft): void {
-  const { spec, warnings } = draft;
+  const { spec, identity, warnings } = draft;
   const env = new Map<string, string>([
     ["PYTHONPATH", "/root:"],
-    ["_F_IMG_ID", spec.id],
+    ["_F_IMG_ID", identity.id],
   ]);
   for (const [key, value] of spec.env ?? []) {
     if (!ENV_NAME.test(key)) {

@@ -24,8 +24,8 @@ export function version(value: string, field: string): string {
 }
 
 /** The base image and the image envd actually pulls first. */
-async function baseOf(draft: Draft, options: EnvdRenderOptions): Promise<{ base: string; pulled: string }> {
-  const { spec } = draft;
+function baseOf(draft: Draft, options: EnvdRenderOptions): { base: string; pulled: string } {
+  const { spec, identity } = draft;
   if (spec.cudnn !== undefined && spec.cuda === undefined) {
     throw new SpecValidationError("cudnn", "needs cuda", {
       hint: 'Set cuda too (e.g. cuda: "11.8.0", cudnn: "8"); envd\'s install.cuda installs both.',
@@ -48,12 +48,12 @@ async function baseOf(draft: Draft, options: EnvdRenderOptions): Promise<{ base:
     }
     return { base: CUDA_BASE, pulled };
   }
-  const nested = typeof spec.baseImage === "object" ? spec.baseImage : undefined;
   const env = options.env ?? process.env;
   const python = spec.pythonVersion?.split(".").slice(0, 2).join(".");
   const base =
     options.baseImageName ??
-    (nested ? await nested.imageName() : (spec.baseImage as string | undefined)) ??
+    identity.baseImageName ??
+    (typeof spec.baseImage === "string" ? spec.baseImage : undefined) ??
     (env.FLYTE_INTERNAL_IMAGE || undefined) ??
     `${FLYTEKIT_IMAGE}:py${python ?? options.defaultPythonVersion ?? DEFAULT_PYTHON_VERSION}-${options.flytekitVersion ?? "latest"}`;
   parseImageReference(base, { field: "baseImage" });
@@ -61,8 +61,8 @@ async function baseOf(draft: Draft, options: EnvdRenderOptions): Promise<{ base:
 }
 
 /** `base(image=...)`; returns the image envd pulls first. */
-export async function baseLayer(draft: Draft): Promise<string> {
-  const { base, pulled } = await baseOf(draft, draft.options);
+export function baseLayer(draft: Draft): string {
+  const { base, pulled } = baseOf(draft, draft.options);
   if (draft.spec.pythonVersion !== undefined) version(draft.spec.pythonVersion, "pythonVersion");
   draft.call("base", `image=${str(base, "baseImage")}`, "dev=False");
   return pulled;

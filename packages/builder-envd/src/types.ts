@@ -57,7 +57,12 @@ export interface EnvdContext {
 }
 
 export interface EnvdRenderOptions {
-  /** The nested base spec's real image name (BuildRequest.baseImageName). */
+  /** The spec's identity as the engine computed it (BuildRequest.identity): its id, digests and files. */
+  identity: Identity;
+  /**
+   * The nested base spec's real image name (BuildRequest.baseImageName). Default: the identity's
+   * baseImageName.
+   */
   baseImageName?: string;
   /**
    * The envd that will build it: `io.copy(host_path=, envd_path=)` before 0.3.38, `io.copy(source=, target=)`
@@ -87,11 +92,11 @@ export interface Draft {
   readonly lines: readonly string[];
 }
 
-export function createDraft(spec: ImageSpec, identity: Identity, options: EnvdRenderOptions): Draft {
+export function createDraft(spec: ImageSpec, options: EnvdRenderOptions): Draft {
   const lines = ["# syntax=v1", "", "def build():"];
   return {
     spec,
-    identity,
+    identity: options.identity,
     options,
     files: [],
     hashed: [],

@@ -167,7 +167,11 @@ export async function render(io: CliIO, args: ParsedArgs): Promise<number> {
   }
   const base = typeof spec.baseImage === "object" ? await spec.baseImage.imageName() : undefined;
   const dir = path.resolve(io.cwd, args.out);
-  await builder.render({ spec, imageName: await spec.imageName(), baseImageName: base, push: false }, dir);
+  const identity = await spec.identity();
+  await builder.render(
+    { spec, imageName: identity.imageName, baseImageName: base, identity, push: false },
+    dir,
+  );
   print(io.stdout, dir);
   return 0;
 }

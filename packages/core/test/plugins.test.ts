@@ -127,7 +127,12 @@ describe("noop builder (flytekit semantics)", () => {
     const noop = createNoopBuilder();
     expect(noop.checksExistence).toBe(false);
     const spec = new ImageSpec({ builder: "noop", baseImage: "ghcr.io/org/prebuilt:1.0" }, noEnv);
-    expect(await noop.build({ spec, imageName: await spec.imageName(), push: true }, context)).toEqual({
+    expect(
+      await noop.build(
+        { spec, imageName: await spec.imageName(), identity: await spec.identity(), push: true },
+        context,
+      ),
+    ).toEqual({
       imageName: "ghcr.io/org/prebuilt:1.0",
     });
     expect(await spec.imageName()).toBe("ghcr.io/org/prebuilt:1.0");
@@ -136,7 +141,10 @@ describe("noop builder (flytekit semantics)", () => {
   it("requires a string base image", async () => {
     const spec = new ImageSpec({ builder: "noop" }, noEnv);
     await expect(
-      createNoopBuilder().build({ spec, imageName: "x", push: false }, context),
+      createNoopBuilder().build(
+        { spec, imageName: "x", identity: await spec.identity(), push: false },
+        context,
+      ),
     ).rejects.toMatchObject({
       code: "SPEC_INVALID",
       field: "baseImage",

@@ -190,7 +190,8 @@ async function request(
     { ...baseInput(capabilities, world, name), ...fixtures.minimal, ...input, ...extra },
     { baseDir: workdir, env: {} },
   );
-  return { spec, imageName: await spec.imageName(), push: options.push ?? false };
+  const identity = await spec.identity();
+  return { spec, imageName: identity.imageName, identity, push: options.push ?? false };
 }
 
 /** The suite's own spec must not need more than the builder declares: that is a setup problem. */

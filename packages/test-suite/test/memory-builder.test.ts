@@ -8,7 +8,12 @@ import { runBuild, withWorkdir } from "../src/scenarios.ts";
 
 async function requestFor(input: ConstructorParameters<typeof ImageSpec>[0], push = false, baseDir?: string) {
   const spec = new ImageSpec({ baseImage: "python:3.12-slim", ...input }, { env: {}, baseDir });
-  return { spec, imageName: await spec.imageName(), push } satisfies BuildRequest;
+  return {
+    spec,
+    imageName: await spec.imageName(),
+    identity: await spec.identity(),
+    push,
+  } satisfies BuildRequest;
 }
 
 const noCredentials = createStaticCredentials({});

@@ -202,7 +202,7 @@ class Engine {
           return record({ status: "skipped", reason: "built-elsewhere", pushed: false });
         }
         const result = await chosen.build(
-          { spec, imageName, baseImageName: base?.imageName, push },
+          { spec, imageName, baseImageName: base?.imageName, identity: await spec.identity(), push },
           {
             signal: this.#signal,
             emit: (event) => this.#emit(event),

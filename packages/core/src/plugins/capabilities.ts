@@ -43,7 +43,11 @@ export function requiredCapabilities(spec: ImageSpec, options: { push: boolean }
 }
 
 /** Throws UnsupportedCapabilityError for the first thing `builder` cannot do for `spec`. */
-export function assertCapabilities(builder: Builder, spec: ImageSpec, options: { push: boolean }): void {
+export function assertCapabilities(
+  builder: Pick<Builder, "name" | "capabilities">,
+  spec: ImageSpec,
+  options: { push: boolean },
+): void {
   const caps = builder.capabilities;
   for (const need of requiredCapabilities(spec, options)) {
     const supported =

@@ -1,5 +1,6 @@
 // The plugin contracts: builders and registry auth providers (DESIGN.md §2.4, conventions_study.md §9.4-9.5).
 import * as z from "zod/mini";
+import type { Identity } from "../identity/identity.ts";
 import type { ImageReference } from "../registry/reference.ts";
 import type { ExistenceAnswer, ImageSpec } from "../spec/image-spec.ts";
 
@@ -52,6 +53,8 @@ export interface BuildRequest {
   imageName: string;
   /** The nested base spec's real image name, when the spec has one. */
   baseImageName?: string;
+  /** The spec's identity as the engine computed it (tag, id, digests): renderers use it, never recompute it. */
+  identity: Identity;
   /** Push after building (the spec has a registry and pushing is on). */
   push: boolean;
 }
