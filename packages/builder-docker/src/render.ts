@@ -14,13 +14,11 @@ import type { DockerContext, Draft, RenderOptions } from "./types.ts";
 
 export {
   type BuildSecret,
-  type ContextFile,
   DEFAULT_BASE_IMAGE,
   DEFAULT_MICROMAMBA_IMAGE,
   DEFAULT_PYTHON_VERSION,
   DEFAULT_UV_IMAGE,
   type DockerContext,
-  type HashedArea,
   INSTALLERS,
   type Installer,
   type RenderOptions,

@@ -1,7 +1,8 @@
 // The copy and source stage: the `copy` entries staged under copy/ and the source tree under src/, each
 // copied to /root in one step, with the digests the tag was computed from (checked by writeContext).
 import path from "node:path";
-import type { Draft, HashedArea } from "./types.ts";
+import type { HashedArea } from "@imagespec/core";
+import type { Draft } from "./types.ts";
 
 /** Where flytekit's context puts the source tree and the `copy` entries (copied to /root). */
 const SOURCE_DIR = "src";
@@ -21,7 +22,7 @@ export function copyLayer(draft: Draft): void {
   for (const file of identity.copy.files) {
     const at = contextPath(COPY_DIR, path.relative(spec.baseDir, file.abs));
     (area.files as Array<{ path: string; rel: string }>).push({ path: at, rel: file.rel });
-    if (!staged.has(at)) draft.files.push({ path: at, source: file.abs });
+    if (!staged.has(at)) draft.files.push({ path: at, source: file.abs, field: "copy" });
     staged.add(at);
   }
   draft.hashed.push(area);
@@ -39,7 +40,7 @@ export function sourceLayer(draft: Draft): void {
     files: sourceRoot.files.map((f) => ({ path: contextPath(SOURCE_DIR, f.rel), rel: f.rel })),
   };
   sourceRoot.files.forEach((f, i) => {
-    draft.files.push({ path: area.files[i]?.path as string, source: f.abs });
+    draft.files.push({ path: area.files[i]?.path as string, source: f.abs, field: "sourceRoot" });
   });
   draft.hashed.push(area);
   draft.blocks.push(`COPY --chown=flytekit ./${SOURCE_DIR} /root`);

@@ -1,8 +1,8 @@
 // The packages stage: the installer's arguments and secret mounts, then either a lock file (uv.lock,
 // poetry.lock, with its pyproject.toml) or the requirements file and `packages` as one requirements file.
-import { access, readFile } from "node:fs/promises";
+import { access } from "node:fs/promises";
 import path from "node:path";
-import { type ImageSpec, requirementsDigest, SpecValidationError } from "@imagespec/core";
+import { readRequirements, SpecValidationError } from "@imagespec/core";
 import { env, PIP_CACHE, run, UV_BINARY, UV_CACHE } from "./instructions.ts";
 import type { Python } from "./stage-python.ts";
 import type { BuildSecret, Draft, RenderOptions } from "./types.ts";
@@ -81,27 +81,6 @@ function textLines(text: string): string[] {
   return lines.map((line) => line.trim());
 }
 
-function changed(field: string, what: string): SpecValidationError {
-  return new SpecValidationError(field, `${what} changed after the image tag was computed`, {
-    hint: "Files changed during the build; run it again so that the tag describes what goes into the image.",
-  });
-}
-
-/** The spec's requirements file, read once and checked against the digest in the tag. */
-async function readRequirements(spec: ImageSpec, sha1: string): Promise<Buffer> {
-  const file = path.resolve(spec.baseDir, spec.requirements as string);
-  const bytes = await readFile(file).catch((error: unknown) => {
-    throw new SpecValidationError("requirements", `cannot read ${file}`, {
-      hint: "requirements is relative to the spec file's folder.",
-      cause: error,
-    });
-  });
-  if (requirementsDigest(bytes) !== sha1) {
-    throw changed("requirements", file);
-  }
-  return bytes;
-}
-
 /** The install of the spec's packages: its lock file, or its requirements and `packages`. */
 export async function packageLayers(
   draft: Draft,
@@ -120,7 +99,7 @@ async function lockLayers(
   { indexArgs, args, secretMounts, installFlags }: Install,
 ): Promise<void> {
   const { spec, identity, uv, blocks } = draft;
-  const lock = await readRequirements(spec, identity.requirements?.sha1 ?? "");
+  const lock = await readRequirements(identity);
   const lockDir = path.dirname(path.resolve(spec.baseDir, spec.requirements as string));
   await access(path.join(lockDir, "pyproject.toml")).catch((error: unknown) => {
     throw new SpecValidationError("requirements", `${lockMode} needs a pyproject.toml next to it`, {
@@ -130,7 +109,7 @@ async function lockLayers(
   });
   draft.files.push(
     { path: lockMode, content: lock },
-    { path: "pyproject.toml", source: path.join(lockDir, "pyproject.toml") },
+    { path: "pyproject.toml", source: path.join(lockDir, "pyproject.toml"), field: "requirements" },
   );
   const binds = [
     `--mount=type=bind,target=${lockMode},src=${lockMode}`,
@@ -186,7 +165,7 @@ async function requirementsLayers(
   const { spec, identity, uv, blocks } = draft;
   const requirements: string[] = [];
   if (spec.requirements !== undefined) {
-    const bytes = await readRequirements(spec, identity.requirements?.sha1 ?? "");
+    const bytes = await readRequirements(identity);
     requirements.push(...textLines(bytes.toString("utf8")));
   }
   for (const [i, p] of (spec.packages ?? []).entries()) {

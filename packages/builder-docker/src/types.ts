@@ -1,5 +1,5 @@
 // The rendered docker build context, its defaults, and the draft its stages fill (render.ts).
-import type { Identity, ImageSpec } from "@imagespec/core";
+import type { ContextFile, HashedArea, Identity, ImageSpec } from "@imagespec/core";
 
 /** flytekit's default base image. The pip installer needs one with python3 instead. */
 export const DEFAULT_BASE_IMAGE = "debian:bookworm-slim";
@@ -14,24 +14,12 @@ export const DEFAULT_PYTHON_VERSION = "3.12";
 export const INSTALLERS = ["uv", "pip"] as const;
 export type Installer = (typeof INSTALLERS)[number];
 
-/** A file of the build context: copied from `source`, or written from `content`. */
-export type ContextFile = { path: string; source: string } | { path: string; content: string | Uint8Array };
-
 /** A BuildKit secret: `--secret id=<id>,src=<source>` on the command line, mounted at `target`. */
 export interface BuildSecret {
   id: string;
   /** Absolute path of the file holding the secret. The path is not secret; the content is never read. */
   source: string;
   target: string;
-}
-
-/** Files whose digest the tag was computed from: the written copies must hash the same (writeContext). */
-export interface HashedArea {
-  field: "sourceRoot" | "copy";
-  area: "source_root" | "copy";
-  digest: string;
-  /** Context path of each file and the relative path the hash saw, in hash order. */
-  files: ReadonlyArray<{ path: string; rel: string }>;
 }
 
 export interface DockerContext {

@@ -22,7 +22,6 @@ import {
 } from "./types.ts";
 
 export {
-  type ContextFile,
   CUDA_BASE,
   DEFAULT_PIP_INDEX,
   DEFAULT_PYTHON_VERSION,
@@ -30,7 +29,6 @@ export {
   type EnvdContext,
   type EnvdRenderOptions,
   FLYTEKIT_IMAGE,
-  type HashedArea,
   NAME,
 } from "./types.ts";
 

@@ -1,8 +1,8 @@
 // The files stage of build.envd: the source tree under src/ and the copy entries under copy/<their path>,
 // each folder copied into /root in one io.copy step.
 import path from "node:path";
-import type { TreeFile } from "@imagespec/core";
-import { type Draft, type HashedArea, str } from "./types.ts";
+import type { HashedArea, TreeFile } from "@imagespec/core";
+import { type Draft, str } from "./types.ts";
 import { atLeast, IO_COPY_SOURCE_TARGET_SINCE } from "./version.ts";
 
 /** Where the files go in the context; each folder is copied to /root with `io.copy(<dir>/., /root)`. */
@@ -27,7 +27,7 @@ function stage(
     sources.set(at(file), file.abs);
     return { path: at(file), rel: file.rel };
   });
-  for (const [where, source] of sources) draft.files.push({ path: where, source });
+  for (const [where, source] of sources) draft.files.push({ path: where, source, field });
   draft.hashed.push({ field, area, digest: tree.digest, files: listed });
 }
 

@@ -1,9 +1,7 @@
 // The packages stages of build.envd: the spec's commands, Python and apt packages; then pip's index, conda,
 // the requirements file, the Python version and CUDA.
-import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { requirementsDigest, SpecValidationError } from "@imagespec/core";
-import { changedSinceTag } from "./errors.ts";
+import { readRequirements, SpecValidationError } from "@imagespec/core";
 import { bashQuoted, describe, shlexWord, starlarkList } from "./starlark.ts";
 import { DEFAULT_PIP_INDEX, type Draft, item, str } from "./types.ts";
 
@@ -27,18 +25,6 @@ function words(values: readonly string[], field: string): string {
     values.map((v, i) => shlexWord(v, item(field)(i))),
     item(field),
   );
-}
-
-/** The requirements file the tag hashed, staged byte for byte (stripping lines is pip's business). */
-async function readRequirements(file: { path: string; sha1: string }): Promise<Buffer> {
-  const bytes = await readFile(file.path).catch((error: unknown) => {
-    throw new SpecValidationError("requirements", `cannot read ${file.path}`, {
-      hint: "requirements is relative to the spec file's folder.",
-      cause: error,
-    });
-  });
-  if (requirementsDigest(bytes) !== file.sha1) throw changedSinceTag("requirements", file.path);
-  return bytes;
 }
 
 /** One run() per command, then the spec's Python packages and apt packages. */
@@ -102,7 +88,8 @@ export async function pythonLayers(draft: Draft): Promise<void> {
         hint: `envd installs a requirements file with pip install -r; export the lock (uv export / poetry export) to requirements.txt, or use the docker builder.`,
       });
     }
-    const bytes = await readRequirements(draft.identity.requirements as { path: string; sha1: string });
+    // The file the tag hashed, staged byte for byte (stripping lines is pip's business).
+    const bytes = await readRequirements(draft.identity);
     draft.files.push({ path: REQUIREMENTS_FILE, content: bytes });
     call("install.python_packages", `requirements=${str(REQUIREMENTS_FILE, "requirements")}`);
   }

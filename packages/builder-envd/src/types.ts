@@ -1,5 +1,5 @@
 // The rendered envd build context, the renderer's defaults, and the draft its stages fill (render.ts).
-import type { BuilderCapabilities, Identity, ImageSpec } from "@imagespec/core";
+import type { BuilderCapabilities, ContextFile, HashedArea, Identity, ImageSpec } from "@imagespec/core";
 import { starlarkString, type Where } from "./starlark.ts";
 
 export const NAME = "envd";
@@ -31,18 +31,6 @@ export const DEFAULT_PYTHON_VERSION = "3.12";
  * `docker.io/nvidia/cuda:<cuda>-cudnn<cudnn>-runtime-<base without ":">`, so this names the Ubuntu release.
  */
 export const CUDA_BASE = "ubuntu20.04";
-
-/** A file of the build context: copied from `source`, or written from `content`. */
-export type ContextFile = { path: string; source: string } | { path: string; content: string | Uint8Array };
-
-/** Files whose digest the tag was computed from: the written copies must hash the same (writeEnvdContext). */
-export interface HashedArea {
-  field: "sourceRoot" | "copy";
-  area: "source_root" | "copy";
-  digest: string;
-  /** Context path of each file and the relative path the hash saw, in hash order. */
-  files: ReadonlyArray<{ path: string; rel: string }>;
-}
 
 export interface EnvdContext {
   /** The text of build.envd. */

@@ -1,5 +1,11 @@
 export { cancellable } from "./builder-kit/cancel.ts";
 export {
+  type ContextFile,
+  type ContextFiles,
+  type HashedArea,
+  writeContextFiles,
+} from "./builder-kit/context.ts";
+export {
   type DockerConfigOptions,
   resolveCredentials,
   type TemporaryDockerConfig,
@@ -8,6 +14,7 @@ export {
 export { type Exec, type ExecRequest, type ExecResult, execProcess } from "./builder-kit/exec.ts";
 export { type PushFailure, pushFailureError } from "./builder-kit/push-errors.ts";
 export { createRedactor, credentialSecrets, fileSecrets } from "./builder-kit/redact.ts";
+export { readRequirements } from "./builder-kit/requirements.ts";
 export { shellQuote, shellWords } from "./builder-kit/shell.ts";
 export {
   CONFIG_FILES,
