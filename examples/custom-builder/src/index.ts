@@ -26,6 +26,7 @@ import {
   fileSecrets,
   ImageSpecError,
   isLoopbackHost,
+  parsePluginOptions,
   pushFailureError,
   registryHost,
   resolveCredentials,
@@ -102,17 +103,14 @@ function hintFor(message: string): string | undefined {
 
 /** The factory: the module's default export, called with the options from imagespec.config. */
 export function createBuildahBuilder(options: BuildahBuilderOptions = {}): Builder {
-  const parsed = BuildahBuilderOptionsSchema.safeParse(options);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const key = issue?.code === "unrecognized_keys" ? issue.keys[0] : issue?.path.join(".");
-    throw new SpecValidationError(`buildah.${key ?? ""}`, issue?.message ?? "invalid option", {
-      hint: 'Options are buildah (the program), network and exec: ["./src/index.ts", { network: "host" }].',
-    });
-  }
-  const buildah = parsed.data.buildah ?? process.env.IMAGESPEC_BUILDAH ?? "buildah";
-  const network = parsed.data.network ?? "host";
-  const exec = parsed.data.exec ?? execProcess;
+  const opts = parsePluginOptions(BuildahBuilderOptionsSchema, options, {
+    plugin: NAME,
+    kind: "builder",
+    docs: "examples/custom-builder/README.md",
+  });
+  const buildah = opts.buildah ?? process.env.IMAGESPEC_BUILDAH ?? "buildah";
+  const network = opts.network ?? "host";
+  const exec = opts.exec ?? execProcess;
 
   const builder: Builder = {
     specificationVersion: "v1",

@@ -12,6 +12,7 @@ export {
   writeDockerConfig,
 } from "./builder-kit/docker-config.ts";
 export { type Exec, type ExecRequest, type ExecResult, execProcess } from "./builder-kit/exec.ts";
+export { LOG_TAIL_LINES, LogTail, stepName } from "./builder-kit/log-tail.ts";
 export { type PushFailure, pushFailureError } from "./builder-kit/push-errors.ts";
 export { createRedactor, credentialSecrets, fileSecrets } from "./builder-kit/redact.ts";
 export { readRequirements } from "./builder-kit/requirements.ts";

@@ -1,10 +1,19 @@
-// The builder kit's context writer and requirements reader, with real files: what is written where, and
-// the refusals when a file the tag was computed from changed or vanished.
+// The builder kit's context writer, requirements reader and log tail: with real files, what is written where,
+// and the refusals when a file the tag was computed from changed or vanished.
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { digestFiles, ImageSpec, readRequirements, writeContextFiles } from "../src/index.ts";
+import {
+  createRedactor,
+  digestFiles,
+  ImageSpec,
+  LOG_TAIL_LINES,
+  LogTail,
+  readRequirements,
+  stepName,
+  writeContextFiles,
+} from "../src/index.ts";
 
 const root = realpathSync(mkdtempSync(path.join(tmpdir(), "builder-kit-context-")));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -115,5 +124,31 @@ describe("readRequirements", () => {
       code: "SPEC_INVALID",
       field: "requirements",
     });
+  });
+});
+
+describe("LogTail", () => {
+  it("keeps the last lines, each redacted before it is kept or returned", () => {
+    const tail = new LogTail(createRedactor(["hunter2"]), 3);
+    expect(tail.add("login with hunter2")).toBe("login with ***");
+    for (const line of ["b", "c", "d"]) tail.add(line);
+    expect(tail.lines).toEqual(["b", "c", "d"]);
+    expect(tail.text).toBe("b\nc\nd");
+  });
+
+  it(`keeps ${LOG_TAIL_LINES} lines unless told otherwise`, () => {
+    const tail = new LogTail((line) => line);
+    for (let i = 0; i < LOG_TAIL_LINES + 5; i++) tail.add(`line ${i}`);
+    expect(tail.lines).toHaveLength(LOG_TAIL_LINES);
+    expect(tail.lines[0]).toBe("line 5");
+  });
+});
+
+describe("stepName", () => {
+  it("compacts whitespace and cuts long names to 200 characters", () => {
+    expect(stepName("  RUN  echo\n  hi  ")).toBe("RUN echo hi");
+    const long = stepName(`RUN ${"x".repeat(300)}`);
+    expect(long).toHaveLength(200);
+    expect(long.endsWith("...")).toBe(true);
   });
 });
