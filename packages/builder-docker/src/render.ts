@@ -1,7 +1,8 @@
-// The build context of a spec: flytekit 1.16's default-builder Dockerfile (reference: flytekit.md §8 and the
-// golden Dockerfiles), written readably, with every user value quoted or refused (words.ts), dependency
-// layers before source layers, and a second installer (`builder_config.installer: pip`) that needs neither
-// the uv nor the micromamba image. The differences from flytekit are listed in docs/builders/docker.md.
+// The build context of a spec: flytekit 1.16's default-builder Dockerfile (docs/builders/docker.md, "What the
+// Dockerfile contains"; the golden Dockerfiles it is compared with are named under "Differences from
+// flytekit"), written readably, with every user value quoted or refused (words.ts), dependency layers before
+// source layers, and a second installer (`builder_config.installer: pip`) that needs neither the uv nor the
+// micromamba image.
 // The stages, in Dockerfile order: base (stage-base.ts), Python environment (stage-python.ts), packages
 // (stage-packages.ts), copy and source (stage-files.ts), and the commands, user and metadata here.
 import type { ImageSpec } from "@imagespec/core";

@@ -1,10 +1,10 @@
 // The build context of a spec for envd: a build.envd in envd's v1 syntax, as flytekit 1.16's envd plugin
-// writes it (reference: flytekit.md §11 and the golden build.envd files), with every user value written as an
-// escaped Starlark literal (starlark.ts), each command its own `run()`, and the files staged under fixed
-// folders so that no user path is written into the file. The differences from flytekit are listed in
-// docs/builders/envd.md. The stages, in build.envd order: base (stage-base.ts), commands and packages
-// (stage-packages.ts), the environment (here), pip, conda, requirements, Python and CUDA (stage-packages.ts),
-// the files (stage-files.ts), and the entrypoint (here).
+// writes it (docs/builders/envd.md, "What the spec becomes"; the golden build.envd files it is compared with
+// are named under "Differences from flytekit's envd plugin"), with every user value written as an escaped
+// Starlark literal (starlark.ts), each command its own `run()`, and the files staged under fixed folders so
+// that no user path is written into the file. The stages, in build.envd order: base (stage-base.ts),
+// commands and packages (stage-packages.ts), the environment (here), pip, conda, requirements, Python and
+// CUDA (stage-packages.ts), the files (stage-files.ts), and the entrypoint (here).
 import { assertCapabilities, type ImageSpec, SpecValidationError } from "@imagespec/core";
 import { baseLayer } from "./stage-base.ts";
 import { fileLayers } from "./stage-files.ts";
