@@ -11,6 +11,8 @@
 // (buildah 1.28, Debian 12; older versions write `error building at STEP ...`). buildah's own exit code is
 // the failing command's exit status, or 125 when buildah itself gave up (a base image it cannot pull).
 
+import { LOG_TAIL_LINES, LogTail, stepName } from "@imagespec/core/kit";
+
 export interface StepFailure {
   /** The step buildah was running, e.g. `STEP 11/16: RUN ["/bin/sh","-c","exit 3"]`. */
   step?: string;
@@ -24,33 +26,22 @@ const COMMIT = /^(?:\[\d+\/\d+\] )?COMMIT\b/;
 const ERROR = /^(?:Error|error):? /;
 const EXIT_STATUS = /exit status (\d+)/;
 const LAYER = /^--> (?:Using cache )?([0-9a-f]{11,64})$/;
-const MAX_STEP = 200;
-
-function stepName(text: string): string {
-  const compact = text.replace(/\s+/g, " ").trim();
-  return compact.length > MAX_STEP ? `${compact.slice(0, MAX_STEP - 3)}...` : compact;
-}
 
 /** Follows one buildah command's output: the current step, the first error, a redacted tail of the log. */
 export class BuildahLog {
-  readonly #tail: string[] = [];
-  readonly #tailSize: number;
-  readonly #redact: (text: string) => string;
+  readonly #tail: LogTail;
   #step: string | undefined;
   #failure: StepFailure | undefined;
   #errorOpen = false;
   readonly #imageIds = new Set<string>();
 
-  constructor(redact: (text: string) => string, tailSize = 40) {
-    this.#redact = redact;
-    this.#tailSize = tailSize;
+  constructor(redact: (text: string) => string, tailSize = LOG_TAIL_LINES) {
+    this.#tail = new LogTail(redact, tailSize);
   }
 
   /** Records one raw line; returns it redacted, with the step it belongs to. */
   add(raw: string): { line: string; step?: string } {
-    const line = this.#redact(raw);
-    this.#tail.push(line);
-    if (this.#tail.length > this.#tailSize) this.#tail.shift();
+    const line = this.#tail.add(raw);
     if (STEP.test(line)) {
       this.#step = stepName(line);
       this.#errorOpen = false;
@@ -84,7 +75,7 @@ export class BuildahLog {
   /** The first error buildah reported, else the last line of output. */
   get failure(): StepFailure | undefined {
     if (this.#failure) return this.#failure;
-    const last = this.#tail.at(-1);
+    const last = this.#tail.lines.at(-1);
     return last === undefined
       ? undefined
       : { ...(this.#step === undefined ? {} : { step: this.#step }), message: last };
@@ -99,6 +90,6 @@ export class BuildahLog {
   }
 
   get tail(): string {
-    return this.#tail.join("\n");
+    return this.#tail.text;
   }
 }

@@ -142,7 +142,12 @@ async function request(input: ImageSpecInput, dir = folder(), push = input.regis
     { name: "app", baseImage: BASE, platform: PLATFORM, builderConfig: { installer: "pip" }, ...input },
     { baseDir: dir, env: {} },
   );
-  return { spec, imageName: await spec.imageName(), push } satisfies BuildRequest;
+  return {
+    spec,
+    imageName: await spec.imageName(),
+    identity: await spec.identity(),
+    push,
+  } satisfies BuildRequest;
 }
 
 function build(
@@ -234,7 +239,7 @@ describe("buildah builder: building and pushing", () => {
       line: "Copying blob sha256:1234",
     });
     // The Dockerfile buildah got is the docker builder's, mounting the secret on the install step.
-    const rendered = await renderDockerContext(req.spec);
+    const rendered = await renderDockerContext(req.spec, { identity: req.identity });
     expect(built.dockerfile).toBe(rendered.dockerfile);
     expect(built.dockerfile).toContain("--mount=type=secret,id=secret_0,target=/root/.netrc");
   });
@@ -546,7 +551,7 @@ describe("buildah builder: exists and render", () => {
     const out = path.join(folder(), "context");
     const { calls, exec } = fakeExec();
     await builder(exec).render?.(req, out);
-    const docker = await renderDockerContext(req.spec);
+    const docker = await renderDockerContext(req.spec, { identity: req.identity });
     expect(readFileSync(path.join(out, "Dockerfile"), "utf8")).toBe(
       docker.dockerfile.replace("FROM python:3.12-slim", "FROM docker.io/library/python:3.12-slim"),
     );

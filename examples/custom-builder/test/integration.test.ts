@@ -53,7 +53,7 @@ async function timedBuild(spec: ImageSpec, push: boolean): Promise<Captured & { 
   const started = performance.now();
   const captured = await runBuild(
     createBuildahBuilder(),
-    { spec, imageName: await spec.imageName(), push },
+    { spec, imageName: await spec.imageName(), identity: await spec.identity(), push },
     { signal: new AbortController().signal, credentials },
   );
   return { ...captured, seconds: (performance.now() - started) / 1000 };
@@ -316,7 +316,7 @@ describe.skipIf(!world)(`buildah builder, real builds ${label}`, { timeout: 600_
     const events: BuildEvent[] = [];
     let abortedAt = 0;
     const build = createBuildahBuilder().build(
-      { spec: slow, imageName: name, push: true },
+      { spec: slow, imageName: name, identity: await slow.identity(), push: true },
       {
         signal: controller.signal,
         credentials,
@@ -353,7 +353,7 @@ describe.skipIf(!world)(`buildah builder, real builds ${label}`, { timeout: 600_
     const before = containerIds();
     const controller = new AbortController();
     const build = createBuildahBuilder().build(
-      { spec: slow, imageName: await slow.imageName(), push: false },
+      { spec: slow, imageName: await slow.imageName(), identity: await slow.identity(), push: false },
       {
         signal: controller.signal,
         credentials,

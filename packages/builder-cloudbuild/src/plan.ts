@@ -117,11 +117,12 @@ export function buildResource(
 
 /** Renders and packs the context and builds the request; nothing is uploaded or submitted. */
 export async function prepare(
-  request: Pick<BuildRequest, "imageName" | "spec" | "baseImageName">,
+  request: Pick<BuildRequest, "imageName" | "spec" | "baseImageName" | "identity">,
   options: ParsedOptions,
   signal?: AbortSignal,
 ): Promise<PreparedCloudBuild> {
   const context = await renderDockerContext(request.spec, {
+    identity: request.identity,
     ...(request.baseImageName === undefined ? {} : { baseImageName: request.baseImageName }),
   });
   const packed = await packDockerContext(context, signal ? { signal } : {});
@@ -144,7 +145,7 @@ export async function prepare(
  * packed context, its bucket and object, and the `Build` resource. Options as the builder takes them.
  */
 export function prepareCloudBuild(
-  request: Pick<BuildRequest, "imageName" | "spec" | "baseImageName">,
+  request: Pick<BuildRequest, "imageName" | "spec" | "baseImageName" | "identity">,
   options: CloudBuildBuilderOptions = {},
   signal?: AbortSignal,
 ): Promise<PreparedCloudBuild> {

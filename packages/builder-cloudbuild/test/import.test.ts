@@ -24,7 +24,7 @@ const { default: cloudBuildBuilder } = await import(${JSON.stringify(entry)});
 const importMs = performance.now() - started;
 const builder = cloudBuildBuilder({ project: "acme-ml" });
 const spec = new ImageSpec({ name: "app", registry: "us-docker.pkg.dev/acme-ml/r", baseImage: "python:3.12-slim" }, { env: {} });
-await builder.render({ spec, imageName: await spec.imageName(), push: false }, process.argv.at(-1));
+await builder.render({ spec, imageName: await spec.imageName(), identity: await spec.identity(), push: false }, process.argv.at(-1));
 const loaded = resolved.filter((url) => /node_modules\\/.*(?:google|gax|grpc|protobuf)/.test(url));
 console.log(JSON.stringify({ loaded, importMs }));
 `;

@@ -74,7 +74,10 @@ describe.skipIf(!world)(
       const registryClient = createRegistryClient();
       expect(await registryClient.exists(imageName)).toEqual({ status: "missing" });
 
-      const prepared = await prepareCloudBuild({ spec, imageName }, { project: "imagespec-local" });
+      const prepared = await prepareCloudBuild(
+        { spec, imageName, identity: await spec.identity() },
+        { project: "imagespec-local" },
+      );
       expect(prepared.context.dockerfile).toMatch(/RUN --mount=type=cache/);
       const started = performance.now();
       const ran = await runStepsLocally(prepared, docker);

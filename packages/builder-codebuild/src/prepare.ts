@@ -55,10 +55,10 @@ export function createContextPreparer(opts: ParsedOptions | undefined): PrepareC
   );
   return async (request, signal) => {
     const { spec, imageName } = request;
-    const rendered = await renderDockerContext(
-      spec,
-      request.baseImageName === undefined ? {} : { baseImageName: request.baseImageName },
-    );
+    const rendered = await renderDockerContext(spec, {
+      identity: request.identity,
+      ...(request.baseImageName === undefined ? {} : { baseImageName: request.baseImageName }),
+    });
     const packed = await packDockerContext(rendered, signal === undefined ? {} : { signal });
     const key = prefix === "" ? packed.fileName : `${prefix}/${packed.fileName}`;
     const bucket = opts?.bucket ?? PLACEHOLDER_BUCKET;

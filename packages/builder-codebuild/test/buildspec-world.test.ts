@@ -96,7 +96,7 @@ describe.skipIf(problem !== undefined)(title, { timeout: 600_000 }, () => {
     });
     const captured = await runBuild(
       builder,
-      { spec, imageName, push: true },
+      { spec, imageName, identity: await spec.identity(), push: true },
       {
         signal: new AbortController().signal,
         credentials: createStaticCredentials({}),

@@ -34,7 +34,12 @@ export const BASE_INPUT: ImageSpecInput = {
 
 export async function request(input: ImageSpecInput = {}, dir = specDir()): Promise<BuildRequest> {
   const spec = new ImageSpec({ ...BASE_INPUT, ...input }, { baseDir: dir, env: {} });
-  return { spec, imageName: await spec.imageName(), push: Boolean(spec.registry) };
+  return {
+    spec,
+    imageName: await spec.imageName(),
+    identity: await spec.identity(),
+    push: Boolean(spec.registry),
+  };
 }
 
 export function builderFor(fake: FakeAws, options: Partial<CodeBuildBuilderOptions> = {}) {

@@ -42,7 +42,9 @@ describe("a build, start to end", () => {
     expect(captured.result).toEqual({ imageName: built.imageName, digest: DIGEST });
 
     // The object is named by the hash of the docker builder's packed context.
-    const packed = await packDockerContext(await renderDockerContext(built.spec));
+    const packed = await packDockerContext(
+      await renderDockerContext(built.spec, { identity: built.identity }),
+    );
     const key = `imagespec/contexts/${packed.fileName}`;
     expect(fake.callsOf<HeadObjectCommandInput>("HeadObject")).toEqual([{ Bucket: BUCKET, Key: key }]);
     const [put] = fake.callsOf<PutObjectCommandInput>("PutObject");

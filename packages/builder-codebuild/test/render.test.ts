@@ -39,7 +39,7 @@ describe("render", () => {
     await builder.render?.(built, dir);
     expect(fake.calls).toEqual([]);
     expect(fake.configs).toEqual([]); // not even a client was made
-    const context = await renderDockerContext(built.spec);
+    const context = await renderDockerContext(built.spec, { identity: built.identity });
     const top = new Set(context.files.map((f) => f.path.split("/")[0]));
     expect(readdirSync(dir).sort()).toEqual(["Dockerfile", "buildspec.yml", ...top].sort());
     expect(readFileSync(path.join(dir, "Dockerfile"), "utf8")).toBe(context.dockerfile);

@@ -7,13 +7,11 @@ export { writeContext as writeDockerContext } from "./context.ts";
 export { type DockerBuilderOptions, DockerBuilderOptionsSchema, MODES, type Mode } from "./options.ts";
 export {
   type BuildSecret,
-  type ContextFile,
   DEFAULT_BASE_IMAGE,
   DEFAULT_MICROMAMBA_IMAGE,
   DEFAULT_PYTHON_VERSION,
   DEFAULT_UV_IMAGE,
   type DockerContext,
-  type HashedArea,
   INSTALLERS,
   type Installer,
   type RenderOptions,

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { writeContext } from "./context.ts";
-import type { DockerContext } from "./render.ts";
+import type { DockerContext } from "./types.ts";
 
 export interface PackedContext {
   /** The gzipped tar. */

@@ -4,6 +4,8 @@
 // `executor failed running [...]: exit code: 1`; later versions: `process "..." did not complete
 // successfully: exit code: 1`). Lines without `#<n>` (the error summary, `docker push`) belong to no step.
 
+import { LOG_TAIL_LINES, LogTail, stepName } from "@imagespec/core/kit";
+
 export interface StepFailure {
   /** The step's name, e.g. `[stage-0 9/12] RUN ["/bin/sh","-c","make"]`. */
   step?: string;
@@ -12,34 +14,23 @@ export interface StepFailure {
 }
 
 const STEP_LINE = /^#(\d+) (.*)$/;
-const MAX_STEP = 200;
-
-function stepName(text: string): string {
-  const compact = text.replace(/\s+/g, " ").trim();
-  return compact.length > MAX_STEP ? `${compact.slice(0, MAX_STEP - 3)}...` : compact;
-}
 
 /** Follows one build's output: step names, the first failing step, a redacted tail of the log. */
 export class BuildLog {
   readonly #names = new Map<string, string>();
-  readonly #tail: string[] = [];
-  readonly #tailSize: number;
-  readonly #redact: (text: string) => string;
+  readonly #tail: LogTail;
   #failure: StepFailure | undefined;
   /** The failing step's message may continue on the next lines. */
   #errorOpen = false;
   #pushing = false;
 
-  constructor(redact: (text: string) => string, tailSize = 40) {
-    this.#redact = redact;
-    this.#tailSize = tailSize;
+  constructor(redact: (text: string) => string, tailSize = LOG_TAIL_LINES) {
+    this.#tail = new LogTail(redact, tailSize);
   }
 
   /** Records one raw line; returns it redacted, with the name of the step it belongs to. */
   add(raw: string): { line: string; step?: string } {
-    const line = this.#redact(raw);
-    this.#tail.push(line);
-    if (this.#tail.length > this.#tailSize) this.#tail.shift();
+    const line = this.#tail.add(raw);
     if (/\bpushing (?:layers|manifest)\b/.test(line)) this.#pushing = true;
     const match = STEP_LINE.exec(line);
     if (!match) {
@@ -85,7 +76,8 @@ export class BuildLog {
   /** The first step that failed, else the last line that reads like an error. */
   get failure(): StepFailure | undefined {
     if (this.#failure) return this.#failure;
-    const last = [...this.#tail].reverse().find((l) => /\berror\b/i.test(l)) ?? this.#tail.at(-1);
+    const lines = this.#tail.lines;
+    const last = lines.findLast((l) => /\berror\b/i.test(l)) ?? lines.at(-1);
     return last === undefined ? undefined : { message: last.replace(/^(?:error|ERROR):?\s*/, "") };
   }
 
@@ -95,6 +87,6 @@ export class BuildLog {
   }
 
   get tail(): string {
-    return this.#tail.join("\n");
+    return this.#tail.text;
   }
 }

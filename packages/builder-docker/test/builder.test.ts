@@ -128,7 +128,7 @@ async function request(input: ImageSpecInput, files: Record<string, string> = {}
     { name: "app", registry: "localhost:5000", baseImage: BASE, ...PIP, ...input },
     { baseDir: folder(files), env: {} },
   );
-  return { spec, imageName: await spec.imageName(), push };
+  return { spec, imageName: await spec.imageName(), identity: await spec.identity(), push };
 }
 
 const noCredentials = createStaticCredentials({});

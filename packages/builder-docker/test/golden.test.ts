@@ -6,7 +6,6 @@ import { rmSync } from "node:fs";
 import path from "node:path";
 import type { ImageSpec } from "@imagespec/core";
 import { afterAll, describe, expect, it } from "vitest";
-import { renderDockerContext } from "../src/index.ts";
 import { envPairs, type Instruction, keepExpansion, parseDockerfile } from "./helpers/dockerfile.ts";
 import {
   type BuilderCase,
@@ -15,6 +14,7 @@ import {
   goldenRequirements,
   materialise,
 } from "./helpers/golden.ts";
+import { renderSpec } from "./helpers/render.ts";
 
 interface Step {
   keyword: string;
@@ -109,7 +109,7 @@ describe("flytekit's default-builder goldens", () => {
       it("renders flytekit's Dockerfile, with the deliberate differences only", async () => {
         const { spec, dir } = materialise(c);
         dirs.push(dir);
-        const rendered = await renderDockerContext(spec, { addFlytekit: "1.16.24" });
+        const rendered = await renderSpec(spec, { addFlytekit: "1.16.24" });
         expect(steps(rendered.dockerfile)).toEqual(expectedSteps(c, spec));
         if (c.spec.source_root === undefined) expect(spec.id).toBe(c.id);
       });
@@ -117,7 +117,7 @@ describe("flytekit's default-builder goldens", () => {
       it("writes flytekit's requirements_uv.txt (flytekit added, as with addFlytekit)", async () => {
         const { spec, dir } = materialise(c);
         dirs.push(dir);
-        const rendered = await renderDockerContext(spec, { addFlytekit: "1.16.24" });
+        const rendered = await renderSpec(spec, { addFlytekit: "1.16.24" });
         const file = rendered.files.find((f) => f.path === "requirements_uv.txt");
         const golden = goldenRequirements(c.case);
         expect(file && "content" in file ? file.content : undefined).toBe(golden);
@@ -126,7 +126,7 @@ describe("flytekit's default-builder goldens", () => {
       it("puts flytekit's context files in the context (copy entries under copy/)", async () => {
         const { spec, dir } = materialise(c);
         dirs.push(dir);
-        const rendered = await renderDockerContext(spec, { addFlytekit: "1.16.24" });
+        const rendered = await renderSpec(spec, { addFlytekit: "1.16.24" });
         const copy = (c.spec.copy as string[] | undefined) ?? [];
         const expected = c.context_files.map((f) =>
           copy.some((entry) => f === entry || f.startsWith(`${entry}/`)) ? `copy/${f}` : f,
@@ -143,7 +143,7 @@ describe("flytekit's default-builder goldens", () => {
     const c = dockerCases.find((x) => x.case === "minimal_packages") as BuilderCase;
     const { spec, dir } = materialise(c);
     dirs.push(dir);
-    const rendered = await renderDockerContext(spec);
+    const rendered = await renderSpec(spec);
     const file = rendered.files.find((f) => f.path === "requirements_uv.txt");
     expect(file && "content" in file ? file.content : undefined).toBe("pandas==2.2.1\nnumpy");
   });

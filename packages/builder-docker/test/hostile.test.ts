@@ -8,7 +8,6 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { ImageSpec, type ImageSpecInput, SpecValidationError } from "@imagespec/core";
 import { afterAll, describe, expect, it } from "vitest";
-import { renderDockerContext } from "../src/index.ts";
 import { shellWord, splitArgs } from "../src/words.ts";
 import {
   envPairs,
@@ -17,6 +16,7 @@ import {
   noExpansion,
   parseDockerfile,
 } from "./helpers/dockerfile.ts";
+import { renderSpec } from "./helpers/render.ts";
 
 const HOSTILE = [
   'say "hi"',
@@ -64,7 +64,7 @@ function folder(files: Record<string, string> = {}): string {
 const PIP = { builderConfig: { installer: "pip" } };
 
 async function render(input: ImageSpecInput, dir = folder()) {
-  const context = await renderDockerContext(new ImageSpec(input, { baseDir: dir, env: {} }));
+  const context = await renderSpec(new ImageSpec(input, { baseDir: dir, env: {} }));
   return { context, steps: parseDockerfile(context.dockerfile) };
 }
 

@@ -92,7 +92,7 @@ describe.skipIf(!world)(`docker builder, real builds ${label}`, { timeout: 300_0
     const started = performance.now();
     built = await runBuild(
       await dockerBuilder(),
-      { spec, imageName, push: true },
+      { spec, imageName, identity: await spec.identity(), push: true },
       {
         signal: new AbortController().signal,
         credentials,
@@ -194,7 +194,7 @@ describe.skipIf(!world)(`docker builder, real builds ${label}`, { timeout: 300_0
     const started = performance.now();
     const rebuilt = await runBuild(
       await dockerBuilder(),
-      { spec: changed, imageName: name, push: false },
+      { spec: changed, imageName: name, identity: await changed.identity(), push: false },
       {
         signal: new AbortController().signal,
         credentials,
@@ -236,7 +236,7 @@ describe.skipIf(!world)(`docker builder, real builds ${label}`, { timeout: 300_0
     const events: BuildEvent[] = [];
     let abortedAt = 0;
     const build = (await dockerBuilder()).build(
-      { spec: slow, imageName: name, push: true },
+      { spec: slow, imageName: name, identity: await slow.identity(), push: true },
       {
         signal: controller.signal,
         credentials,
@@ -273,7 +273,7 @@ describe.skipIf(!world)(`docker builder, real builds ${label}`, { timeout: 300_0
     created.push(name);
     const captured = await runBuild(
       await dockerBuilder(),
-      { spec: failing, imageName: name, push: true },
+      { spec: failing, imageName: name, identity: await failing.identity(), push: true },
       {
         signal: new AbortController().signal,
         credentials,

@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { ImageSpec } from "@imagespec/core";
 import { describe, expect, it } from "vitest";
-import { packDirectory, packDockerContext, renderDockerContext } from "../src/index.ts";
+import { packDirectory, packDockerContext } from "../src/index.ts";
+import { renderSpec } from "./helpers/render.ts";
 
 const folder = () => realpathSync(mkdtempSync(path.join(tmpdir(), "imagespec-pack-test-")));
 
@@ -68,8 +69,8 @@ describe("packDockerContext", () => {
       { name: "app", sourceRoot: "src", sourceCopyMode: "ALL", builderConfig: { installer: "pip" } },
       { baseDir: base, env: {} },
     );
-    const first = await packDockerContext(await renderDockerContext(spec));
-    const second = await packDockerContext(await renderDockerContext(spec));
+    const first = await packDockerContext(await renderSpec(spec));
+    const second = await packDockerContext(await renderSpec(spec));
     expect(second.sha256).toBe(first.sha256);
     expect(first.entries).toContain("Dockerfile");
     expect(first.entries).toContain("src/app/main.py");

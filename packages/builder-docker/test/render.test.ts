@@ -7,6 +7,7 @@ import { ImageSpec, type ImageSpecInput } from "@imagespec/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { DEFAULT_PYTHON_VERSION, renderDockerContext, writeDockerContext } from "../src/index.ts";
 import { envPairs, keepExpansion, parseDockerfile } from "./helpers/dockerfile.ts";
+import { renderSpec } from "./helpers/render.ts";
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -29,7 +30,7 @@ const PIP = { builderConfig: { installer: "pip" } } satisfies ImageSpecInput;
 
 async function render(input: ImageSpecInput, files: Record<string, string> = {}) {
   const { spec, dir } = project(files, input);
-  const context = await renderDockerContext(spec);
+  const context = await renderSpec(spec);
   return { context, spec, dir, steps: parseDockerfile(context.dockerfile) };
 }
 
@@ -201,10 +202,23 @@ describe("the Dockerfile", () => {
   it("uses a nested base spec's real name, given or computed", async () => {
     const base = new ImageSpec({ name: "base", registry: "localhost:5000", ...PIP }, { env: {} });
     const { spec } = project({}, { ...PIP, baseImage: base });
-    const computed = await renderDockerContext(spec);
+    const computed = await renderSpec(spec);
     expect(computed.baseImage).toBe(await base.imageName());
-    const given = await renderDockerContext(spec, { baseImageName: "localhost:5000/base:real" });
+    const given = await renderSpec(spec, { baseImageName: "localhost:5000/base:real" });
     expect(parseDockerfile(given.dockerfile)[0]?.rest).toBe("localhost:5000/base:real");
+  });
+
+  it("renders from the identity it is given, never computing one (BuildRequest.identity)", async () => {
+    const base = new ImageSpec({ name: "base", registry: "localhost:5000", ...PIP }, { env: {} });
+    const { spec } = project({}, { ...PIP, baseImage: base });
+    const identity = {
+      ...(await spec.identity()),
+      id: "given-id",
+      baseImageName: "localhost:5000/base:given",
+    };
+    const context = await renderDockerContext(spec, { identity });
+    expect(parseDockerfile(context.dockerfile)[0]?.rest).toBe("localhost:5000/base:given");
+    expect(context.dockerfile).toMatch(/^ENV _F_IMG_ID=given-id\n$/m);
   });
 
   it("warns that registry_config is ignored", async () => {
@@ -246,7 +260,7 @@ describe("writing the context", () => {
       },
       { ...PIP, sourceRoot: "app", sourceCopyMode: "ALL", copy: ["data/a.txt"], requirements: "req.txt" },
     );
-    const context = await renderDockerContext(spec);
+    const context = await renderSpec(spec);
     const out = mkdtempSync(path.join(tmpdir(), "imagespec-docker-out-"));
     dirs.push(out);
     await writeDockerContext(context, out);
@@ -263,7 +277,7 @@ describe("writing the context", () => {
       { "app/main.py": "print(1)\n" },
       { sourceRoot: "app", sourceCopyMode: "ALL" },
     );
-    const context = await renderDockerContext(spec);
+    const context = await renderSpec(spec);
     writeFileSync(path.join(dir, "app/main.py"), "print(2)\n");
     const out = mkdtempSync(path.join(tmpdir(), "imagespec-docker-out-"));
     dirs.push(out);
@@ -275,6 +289,6 @@ describe("writing the context", () => {
     const req = project({ "req.txt": "numpy\n" }, { requirements: "req.txt" });
     await req.spec.identity();
     writeFileSync(path.join(req.dir, "req.txt"), "pandas\n");
-    await expect(renderDockerContext(req.spec)).rejects.toMatchObject({ field: "requirements" });
+    await expect(renderSpec(req.spec)).rejects.toMatchObject({ field: "requirements" });
   });
 });

@@ -1,11 +1,7 @@
-// Writing a rendered context to a folder, and checking that the files written are the files the tag was
-// computed from (flytekit recomputes the tag after writing its context for the same reason).
-import { copyFile, mkdir, writeFile } from "node:fs/promises";
-import path from "node:path";
-import { SpecValidationError } from "@imagespec/core";
-import { digestFiles } from "@imagespec/core/kit";
-import { changedSinceTag } from "./errors.ts";
-import type { EnvdContext } from "./render.ts";
+// Writing a rendered context to a folder: build.envd and the context's files, through core's context
+// writer, which checks that the files written are the files the tag was computed from.
+import { writeContextFiles } from "@imagespec/core/kit";
+import type { EnvdContext } from "./types.ts";
 
 export const BUILD_FILE = "build.envd";
 
@@ -15,33 +11,6 @@ export async function writeEnvdContext(
   dir: string,
   signal?: AbortSignal,
 ): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, BUILD_FILE), context.buildEnvd, { signal });
-  const made = new Set<string>([dir]);
-  const target = (p: string) => path.join(dir, ...p.split("/"));
-  for (const file of context.files) {
-    signal?.throwIfAborted();
-    const to = target(file.path);
-    if (!made.has(path.dirname(to))) {
-      await mkdir(path.dirname(to), { recursive: true });
-      made.add(path.dirname(to));
-    }
-    if ("content" in file) await writeFile(to, file.content, { signal });
-    else {
-      await copyFile(file.source, to).catch((error: unknown) => {
-        throw new SpecValidationError(
-          file.path.startsWith("src/") ? "sourceRoot" : "copy",
-          `cannot copy ${file.source}`,
-          {
-            hint: "A file listed when the tag was computed can no longer be read; run the build again.",
-            cause: error,
-          },
-        );
-      });
-    }
-  }
-  for (const area of context.hashed) {
-    const written = area.files.map((f) => ({ abs: target(f.path), rel: f.rel }));
-    if ((await digestFiles(written, area.area)) !== area.digest) throw changedSinceTag(area.field, "files");
-  }
+  const files = [{ path: BUILD_FILE, content: context.buildEnvd }, ...context.files];
+  await writeContextFiles(dir, { files, hashed: context.hashed }, signal);
 }

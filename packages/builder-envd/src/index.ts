@@ -7,7 +7,6 @@ export { createEnvdBuilder } from "./builder.ts";
 export { BUILD_FILE, writeEnvdContext } from "./context.ts";
 export { type EnvdBuilderOptions, EnvdBuilderOptionsSchema } from "./options.ts";
 export {
-  type ContextFile,
   CUDA_BASE,
   DEFAULT_PIP_INDEX,
   DEFAULT_PYTHON_VERSION,
@@ -15,7 +14,6 @@ export {
   type EnvdContext,
   type EnvdRenderOptions,
   FLYTEKIT_IMAGE,
-  type HashedArea,
   renderEnvdContext,
 } from "./render.ts";
 export { IO_COPY_SOURCE_TARGET_SINCE, MIN_ENVD_VERSION } from "./version.ts";

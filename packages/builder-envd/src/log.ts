@@ -4,6 +4,8 @@
 // pushing prints `#n pushing manifest for <name>@sha256:...`. envd's own failures are logrus lines:
 // `level=fatal msg=exit ... error="failed to build the image: ..."`.
 
+import { LOG_TAIL_LINES, LogTail, stepName } from "@imagespec/core/kit";
+
 export interface EnvdFailure {
   /** The failing BuildKit step's name, e.g. `[internal] pip install numpy`. */
   step?: string;
@@ -14,29 +16,23 @@ export interface EnvdFailure {
 const STEP = /^#(\d+) (.*)$/;
 const LOGRUS_ERROR = /\blevel=(?:fatal|error)\b.*?\berror="((?:[^"\\]|\\.)*)"/;
 const MANIFEST_DIGEST = /pushing manifest for \S+@(sha256:[0-9a-f]{64})/;
-const MAX_STEP = 200;
 
 /** One envd process's output: step names, the first failure, a redacted tail, the pushed digest. */
 export class EnvdLog {
   readonly #names = new Map<string, string>();
-  readonly #tail: string[] = [];
-  readonly #redact: (text: string) => string;
-  readonly #size: number;
+  readonly #tail: LogTail;
   #failure: EnvdFailure | undefined;
   #envdError: string | undefined;
   pushing = false;
   digest: string | undefined;
 
-  constructor(redact: (text: string) => string, size = 40) {
-    this.#redact = redact;
-    this.#size = size;
+  constructor(redact: (text: string) => string, size = LOG_TAIL_LINES) {
+    this.#tail = new LogTail(redact, size);
   }
 
   /** Records one raw line; returns it redacted, with the BuildKit step it belongs to. */
   add(raw: string): { line: string; step?: string } {
-    const line = this.#redact(raw);
-    this.#tail.push(line);
-    if (this.#tail.length > this.#size) this.#tail.shift();
+    const line = this.#tail.add(raw);
     if (/\bpushing (?:layers|manifest)\b/.test(line)) this.pushing = true;
     this.digest ??= MANIFEST_DIGEST.exec(line)?.[1];
     const envdError = LOGRUS_ERROR.exec(line)?.[1];
@@ -46,8 +42,7 @@ export class EnvdLog {
     const [, id = "", rest = ""] = match;
     let step = this.#names.get(id);
     if (step === undefined) {
-      const compact = rest.replace(/\s+/g, " ").trim();
-      step = compact.length > MAX_STEP ? `${compact.slice(0, MAX_STEP - 3)}...` : compact;
+      step = stepName(rest);
       this.#names.set(id, step);
     }
     if (this.#failure === undefined && rest.startsWith("ERROR:")) {
@@ -62,11 +57,12 @@ export class EnvdLog {
   get failure(): EnvdFailure | undefined {
     if (this.#failure) return this.#failure;
     if (this.#envdError !== undefined) return { message: this.#envdError };
-    const last = this.#tail.findLast((l) => /\berror\b/i.test(l)) ?? this.#tail.at(-1);
+    const lines = this.#tail.lines;
+    const last = lines.findLast((l) => /\berror\b/i.test(l)) ?? lines.at(-1);
     return last === undefined ? undefined : { message: last };
   }
 
   get tail(): string {
-    return this.#tail.join("\n");
+    return this.#tail.text;
   }
 }

@@ -14,8 +14,9 @@ import {
 } from "@imagespec/core/plugin";
 import { createStaticCredentials, findSecret, runBuild } from "@imagespec/test-suite";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
-import envdBuilder, { createEnvdBuilder, type EnvdBuilderOptions, renderEnvdContext } from "../src/index.ts";
+import envdBuilder, { createEnvdBuilder, type EnvdBuilderOptions } from "../src/index.ts";
 import { folder, removeFolders } from "./helpers/golden.ts";
+import { renderSpec } from "./helpers/render.ts";
 import { checkEnvd } from "./helpers/starlark.ts";
 
 const BASE = "localhost:5000/imagespec/python-base:bookworm";
@@ -93,7 +94,7 @@ async function request(input: ImageSpecInput = {}, files: Record<string, string>
     { name: "app", registry: "localhost:5000", baseImage: BASE, packages: ["numpy"], ...input },
     { baseDir: folder(files), env: {} },
   );
-  return { spec, imageName: await spec.imageName(), push };
+  return { spec, imageName: await spec.imageName(), identity: await spec.identity(), push };
 }
 
 const noCredentials = createStaticCredentials({});
@@ -160,7 +161,7 @@ describe("envd build", () => {
     const dir = build.args[2] as string;
     expect(build.args).toEqual(["build", "--path", dir, "--platform", "linux/amd64", "--tag", r.imageName]);
     expect(path.basename(dir)).toBe("app");
-    expect(build.buildEnvd).toBe((await renderEnvdContext(r.spec)).buildEnvd);
+    expect(build.buildEnvd).toBe((await renderSpec(r.spec)).buildEnvd);
     expect(build.files).toEqual(["build.envd", "requirements.txt"]);
     expect(existsSync(path.dirname(dir))).toBe(false); // removed afterwards
     expect(captured.result).toEqual({ imageName: r.imageName });

@@ -45,7 +45,7 @@ describe("end to end with envd", () => {
     const imageName = await spec.imageName();
     const captured = await runBuild(
       builder,
-      { spec, imageName, push: false },
+      { spec, imageName, identity: await spec.identity(), push: false },
       {
         signal: new AbortController().signal,
         credentials: createStaticCredentials({}),

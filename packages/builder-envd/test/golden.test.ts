@@ -4,7 +4,7 @@
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { renderEnvdContext, writeEnvdContext } from "../src/index.ts";
+import { writeEnvdContext } from "../src/index.ts";
 import {
   type EnvdCase,
   envdCases,
@@ -13,6 +13,7 @@ import {
   materialise,
   removeFolders,
 } from "./helpers/golden.ts";
+import { renderSpec } from "./helpers/render.ts";
 import { checkEnvd } from "./helpers/starlark.ts";
 
 afterAll(removeFolders);
@@ -70,7 +71,7 @@ describe("golden: flytekit 1.16.24's envd plugin", () => {
 
       it("renders flytekit's build.envd (changed only where imagespec differs on purpose)", async () => {
         const { spec } = materialise(c);
-        const rendered = await renderEnvdContext(spec, FLYTEKIT_MACHINE);
+        const rendered = await renderSpec(spec, FLYTEKIT_MACHINE);
         expect(rendered.buildEnvd).toBe(expected(c, spec.id));
         expect(rendered.warnings).toEqual([]);
         expect((await checkEnvd(rendered.buildEnvd)).problems).toEqual([]);
@@ -79,7 +80,7 @@ describe("golden: flytekit 1.16.24's envd plugin", () => {
       it("writes the files flytekit's context holds, staged under src/ and copy/", async () => {
         const { spec } = materialise(c);
         const out = folder();
-        await writeEnvdContext(await renderEnvdContext(spec, FLYTEKIT_MACHINE), out);
+        await writeEnvdContext(await renderSpec(spec, FLYTEKIT_MACHINE), out);
         const staged = walk(out)
           .map((f) => f.replace(/^(?:src|copy)\//, ""))
           .sort();
@@ -90,7 +91,7 @@ describe("golden: flytekit 1.16.24's envd plugin", () => {
 
   it("envd_basic is byte for byte flytekit's file", async () => {
     const c = envdCases.find((x) => x.case === "envd_basic") as EnvdCase;
-    const rendered = await renderEnvdContext(materialise(c).spec, FLYTEKIT_MACHINE);
+    const rendered = await renderSpec(materialise(c).spec, FLYTEKIT_MACHINE);
     expect(rendered.buildEnvd).toBe(goldenBuildEnvd(c.case));
   });
 });

@@ -4,8 +4,8 @@
 // A string that tries to close its literal and call run() must stay a string.
 import { ImageSpec, type ImageSpecInput } from "@imagespec/core";
 import { afterAll, describe, expect, it } from "vitest";
-import { renderEnvdContext } from "../src/index.ts";
 import { folder, removeFolders } from "./helpers/golden.ts";
+import { renderSpec } from "./helpers/render.ts";
 import { checkEnvd, type EnvdCall } from "./helpers/starlark.ts";
 
 afterAll(removeFolders);
@@ -59,7 +59,7 @@ describe("hostile input", () => {
   for (const [label, text] of Object.entries(CORPUS)) {
     it(`${label}: ${JSON.stringify(text)} stays data in every field`, async () => {
       const spec = hostileSpec(text);
-      const { buildEnvd } = await renderEnvdContext(spec, { env: {} });
+      const { buildEnvd } = await renderSpec(spec, { env: {} });
       const parsed = await checkEnvd(buildEnvd);
       expect(parsed.problems).toEqual([]);
       // Only the calls imagespec wrote: an injected run() would be an extra entry here.
@@ -95,7 +95,7 @@ describe("hostile input", () => {
         { name: "nul", baseImage: "python:3.12", ...input },
         { baseDir: folder(), env: {} },
       );
-      await expect(renderEnvdContext(spec, { env: {} })).rejects.toMatchObject({
+      await expect(renderSpec(spec, { env: {} })).rejects.toMatchObject({
         code: "SPEC_INVALID",
         field,
       });
@@ -107,7 +107,7 @@ describe("hostile input", () => {
       { name: "s", baseImage: "python:3.12", commands: ["echo \ud800"] },
       { baseDir: folder(), env: {} },
     );
-    await expect(renderEnvdContext(spec, { env: {} })).rejects.toMatchObject({ field: "commands[0]" });
+    await expect(renderSpec(spec, { env: {} })).rejects.toMatchObject({ field: "commands[0]" });
   });
 
   it("refuses control characters in package names, channels and index URLs", async () => {
@@ -120,7 +120,7 @@ describe("hostile input", () => {
         { name: "c", baseImage: "python:3.12", ...input },
         { baseDir: folder(), env: {} },
       );
-      await expect(renderEnvdContext(spec, { env: {} })).rejects.toMatchObject({ code: "SPEC_INVALID" });
+      await expect(renderSpec(spec, { env: {} })).rejects.toMatchObject({ code: "SPEC_INVALID" });
     }
   });
 });

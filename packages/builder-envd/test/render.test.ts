@@ -7,6 +7,7 @@ import { ImageSpec, type ImageSpecInput } from "@imagespec/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { type EnvdRenderOptions, renderEnvdContext, writeEnvdContext } from "../src/index.ts";
 import { folder, removeFolders } from "./helpers/golden.ts";
+import { renderSpec } from "./helpers/render.ts";
 import { checkEnvd, type EnvdCall } from "./helpers/starlark.ts";
 
 afterAll(removeFolders);
@@ -21,9 +22,9 @@ function spec(input: ImageSpecInput, files: Record<string, string> = {}): ImageS
 async function render(
   input: ImageSpecInput,
   files: Record<string, string> = {},
-  options: EnvdRenderOptions = {},
+  options: Omit<EnvdRenderOptions, "identity"> = {},
 ) {
-  const rendered = await renderEnvdContext(spec(input, files), { env: {}, ...options });
+  const rendered = await renderSpec(spec(input, files), { env: {}, ...options });
   const parsed = await checkEnvd(rendered.buildEnvd, {
     oldCopy: options.envdVersion !== undefined && options.envdVersion < "0.3.38",
   });
@@ -39,7 +40,7 @@ async function render(
 }
 
 async function refusal(input: ImageSpecInput, files: Record<string, string> = {}) {
-  return renderEnvdContext(spec(input, files), { env: {} }).then(
+  return renderSpec(spec(input, files), { env: {} }).then(
     () => {
       throw new Error("rendered");
     },
@@ -138,7 +139,7 @@ describe("packages", () => {
     const s = spec({ requirements: "r.txt" }, { "r.txt": "numpy\n" });
     await s.identity();
     writeFileSync(path.join(s.baseDir, "r.txt"), "pandas\n");
-    await expect(renderEnvdContext(s, { env: {} })).rejects.toMatchObject({ field: "requirements" });
+    await expect(renderSpec(s, { env: {} })).rejects.toMatchObject({ field: "requirements" });
   });
 });
 
@@ -151,7 +152,7 @@ describe("environment", () => {
         ["A", "x"],
       ] as unknown as Record<string, string>,
     });
-    const r = await renderEnvdContext(s, { env: {} });
+    const r = await renderSpec(s, { env: {} });
     const parsed = await checkEnvd(r.buildEnvd);
     const environ = parsed.calls.find((c) => c.name === "runtime.environ") as EnvdCall;
     expect(environ.pairs.env).toEqual([
@@ -210,18 +211,18 @@ describe("pip index", () => {
 
 describe("base image, python, CUDA", () => {
   it("defaults to FLYTE_INTERNAL_IMAGE, else flytekit's image for the spec's python", async () => {
-    const internal = await renderEnvdContext(new ImageSpec({ name: "app" }, { baseDir: folder(), env: {} }), {
+    const internal = await renderSpec(new ImageSpec({ name: "app" }, { baseDir: folder(), env: {} }), {
       env: { FLYTE_INTERNAL_IMAGE: "ghcr.io/org/flytekit:mine" },
     });
     expect(internal.baseImage).toBe("ghcr.io/org/flytekit:mine");
-    const py = await renderEnvdContext(
+    const py = await renderSpec(
       new ImageSpec({ name: "app", pythonVersion: "3.10.4" }, { baseDir: folder(), env: {} }),
       {
         env: {},
       },
     );
     expect(py.baseImage).toBe("cr.flyte.org/flyteorg/flytekit:py3.10-latest");
-    const none = await renderEnvdContext(new ImageSpec({ name: "app" }, { baseDir: folder(), env: {} }), {
+    const none = await renderSpec(new ImageSpec({ name: "app" }, { baseDir: folder(), env: {} }), {
       env: {},
       flytekitVersion: "1.16.24",
     });
@@ -237,10 +238,23 @@ describe("base image, python, CUDA", () => {
       { name: "child", baseImage: base, packages: ["x"] },
       { baseDir: folder(), env: {} },
     );
-    const r = await renderEnvdContext(child, { env: {} });
+    const r = await renderSpec(child, { env: {} });
     expect(r.baseImage).toBe(await base.imageName());
-    const renamed = await renderEnvdContext(child, { env: {}, baseImageName: "localhost:5000/real:1" });
+    const renamed = await renderSpec(child, { env: {}, baseImageName: "localhost:5000/real:1" });
     expect(renamed.buildEnvd).toContain('base(image="localhost:5000/real:1", dev=False)');
+  });
+
+  it("renders from the identity it is given, never computing one (BuildRequest.identity)", async () => {
+    const base = new ImageSpec({ name: "base", registry: "localhost:5000" }, { baseDir: folder(), env: {} });
+    const child = new ImageSpec({ name: "child", baseImage: base }, { baseDir: folder(), env: {} });
+    const identity = {
+      ...(await child.identity()),
+      id: "given-id",
+      baseImageName: "localhost:5000/base:given",
+    };
+    const r = await renderEnvdContext(child, { env: {}, identity });
+    expect(r.buildEnvd).toContain('base(image="localhost:5000/base:given", dev=False)');
+    expect(r.buildEnvd).toContain("'_F_IMG_ID': 'given-id'");
   });
 
   it("refuses a base image that is not an image reference, and a python_version that is not a version", async () => {
@@ -360,7 +374,7 @@ describe("files", () => {
 
   it("refuses to write files that changed after the tag was computed", async () => {
     const s = spec(input, files);
-    const rendered = await renderEnvdContext(s, { env: {} });
+    const rendered = await renderSpec(s, { env: {} });
     writeFileSync(path.join(s.baseDir, "my src/app.py"), "print('changed')\n");
     const out = folder();
     await expect(writeEnvdContext(rendered, out)).rejects.toMatchObject({ field: "sourceRoot" });

@@ -4,14 +4,22 @@
 // match (docs/authoring/writing-a-builder.md#the-builder-kit).
 export { cancellable } from "./builder-kit/cancel.ts";
 export {
+  type ContextFile,
+  type ContextFiles,
+  type HashedArea,
+  writeContextFiles,
+} from "./builder-kit/context.ts";
+export {
   type DockerConfigOptions,
   resolveCredentials,
   type TemporaryDockerConfig,
   writeDockerConfig,
 } from "./builder-kit/docker-config.ts";
 export { type Exec, type ExecRequest, type ExecResult, execProcess } from "./builder-kit/exec.ts";
+export { LOG_TAIL_LINES, LogTail, stepName } from "./builder-kit/log-tail.ts";
 export { type PushFailure, pushFailureError } from "./builder-kit/push-errors.ts";
 export { createRedactor, credentialSecrets, fileSecrets } from "./builder-kit/redact.ts";
+export { readRequirements } from "./builder-kit/requirements.ts";
 export { shellQuote, shellWords } from "./builder-kit/shell.ts";
 export { requirementsDigest } from "./identity/identity.ts";
 export { digestFiles, listSourceTree, type TreeFile } from "./identity/tree.ts";

@@ -251,7 +251,7 @@ export function checkTypedError(captured: Captured, code: ImageSpecErrorCode, bu
  */
 export function checkCancelled(
   captured: Captured,
-  request: BuildRequest,
+  request: Pick<BuildRequest, "imageName" | "push">,
   builderName: string,
   abortedBeforeStart: boolean,
 ): string[] {

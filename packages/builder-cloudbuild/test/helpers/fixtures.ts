@@ -3,7 +3,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { ImageSpec, type ImageSpecInput } from "@imagespec/core";
+import { type Identity, ImageSpec, type ImageSpecInput } from "@imagespec/core";
 import type { BuildEvent } from "@imagespec/core/plugin";
 import { createStaticCredentials, runBuild } from "@imagespec/test-suite";
 import {
@@ -34,7 +34,9 @@ export function fakeClock(): Clock & { sleeps: number[]; time: number } {
 }
 
 /** A spec with a file to copy, so that the context has more than a Dockerfile. */
-export async function makeSpec(input: ImageSpecInput = {}): Promise<{ spec: ImageSpec; imageName: string }> {
+export async function makeSpec(
+  input: ImageSpecInput = {},
+): Promise<{ spec: ImageSpec; imageName: string; identity: Identity }> {
   const dir = mkdtempSync(path.join(tmpdir(), "imagespec-cloudbuild-spec-"));
   writeFileSync(path.join(dir, "settings.yaml"), "mode: test\n");
   const spec = new ImageSpec(
@@ -50,7 +52,7 @@ export async function makeSpec(input: ImageSpecInput = {}): Promise<{ spec: Imag
     },
     { baseDir: dir, env: {} },
   );
-  return { spec, imageName: await spec.imageName() };
+  return { spec, imageName: await spec.imageName(), identity: await spec.identity() };
 }
 
 export function builderFor(
@@ -73,7 +75,7 @@ export function builderFor(
 
 export async function build(
   builder: CloudBuildBuilder,
-  request: { spec: ImageSpec; imageName: string },
+  request: { spec: ImageSpec; imageName: string; identity: Identity },
   signal: AbortSignal = new AbortController().signal,
 ) {
   return runBuild(builder, { ...request, push: true }, { signal, credentials: createStaticCredentials({}) });

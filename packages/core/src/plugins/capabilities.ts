@@ -44,7 +44,11 @@ export function requiredCapabilities(spec: SpecModel, options: { push: boolean }
 }
 
 /** Throws UnsupportedCapabilityError for the first thing `builder` cannot do for `spec`. */
-export function assertCapabilities(builder: Builder, spec: SpecModel, options: { push: boolean }): void {
+export function assertCapabilities(
+  builder: Pick<Builder, "name" | "capabilities">,
+  spec: SpecModel,
+  options: { push: boolean },
+): void {
   const caps = builder.capabilities;
   for (const need of requiredCapabilities(spec, options)) {
     const supported =
