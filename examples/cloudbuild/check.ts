@@ -16,7 +16,10 @@ if (!settings.configured) {
   );
 }
 
-const prepared = await prepareCloudBuild({ spec, imageName }, settings.options);
+const prepared = await prepareCloudBuild(
+  { spec, identity: await spec.identity(), imageName },
+  settings.options,
+);
 const [step] = prepared.build.steps;
 console.log(
   `context: gs://${prepared.bucket}/${prepared.object} (${prepared.packed.archive.length} bytes, ${prepared.packed.entries.length} entries)`,

@@ -9,6 +9,7 @@ import type { Builder, BuilderCapabilities, BuildRequest } from "@imagespec/core
 import { buildImage } from "./build.ts";
 import { writeContext } from "./context.ts";
 import { cancellation, createJob, type DockerSetup, NAME, type RunMode } from "./job.ts";
+import { localImageExists } from "./local-store.ts";
 import { type DockerBuilderOptions, DockerBuilderOptionsSchema, parseOptions } from "./options.ts";
 import { type DockerContext, renderDockerContext } from "./render.ts";
 
@@ -73,6 +74,8 @@ export function createDockerBuilder(options: DockerBuilderOptions = {}): DockerB
     async render(request, dir) {
       await writeContext(await renderFor(request), dir);
     },
+
+    exists: (imageName, { signal }) => localImageExists(setup.exec, setup.docker, imageName, signal),
 
     build: (request, context) =>
       cancellable(NAME, request, context, async () => {
