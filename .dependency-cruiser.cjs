@@ -4,6 +4,8 @@
 const core = "^packages/core/src/";
 const layer = (name) => `${core}${name}`;
 const top = `${core}(image-spec|spec-file|config|index|plugin|kit)\\.ts$`;
+/** A workspace package, by resolved path or (before a build, when its dist/ is missing) by name. */
+const pkg = "^(packages/|@imagespec/)";
 
 /** A layer may not import the layers above it. */
 const below = (name, from, above) => ({
@@ -19,9 +21,10 @@ module.exports = {
     {
       name: "not-to-unresolvable",
       severity: "error",
-      comment: "Every import resolves (a package used must be a declared dependency)",
+      comment:
+        "Every import resolves (a package used must be a declared dependency). Workspace packages resolve to their dist/ only after a build, so they are matched by name below as well as by path.",
       from: {},
-      to: { couldNotResolve: true },
+      to: { couldNotResolve: true, pathNot: "^@imagespec/" },
     },
     {
       name: "no-circular",
@@ -61,8 +64,8 @@ module.exports = {
         "An adapter imports @imagespec/core and the shared cloud packages, not another adapter (docs/architecture.md#what-an-adapter-may-import)",
       from: { path: "^packages/((?:builder|auth)-[^/]+|test-suite)/src/" },
       to: {
-        path: "^packages/((builder|auth)-[^/]+|cli|test-suite)/",
-        pathNot: ["^packages/$1/", "^packages/builder-docker/"],
+        path: `${pkg}((builder|auth)-[^/]+|cli|test-suite)(/|$)`,
+        pathNot: [`${pkg}$1(/|$)`, `${pkg}builder-docker(/|$)`],
       },
     },
     {
@@ -73,21 +76,21 @@ module.exports = {
         path: "^packages/(builder|auth)-[^/]+/src/",
         pathNot: "^packages/builder-(docker|codebuild|cloudbuild)/",
       },
-      to: { path: "^packages/builder-docker/" },
+      to: { path: `${pkg}builder-docker(/|$)` },
     },
     {
       name: "shared-packages-import-no-adapter",
       severity: "error",
       comment: "aws-common and google-common are below the adapters",
       from: { path: "^packages/[^/]+-common/src/" },
-      to: { path: "^packages/((builder|auth)-[^/]+|cli|test-suite)/" },
+      to: { path: `${pkg}((builder|auth)-[^/]+|cli|test-suite)(/|$)` },
     },
     {
       name: "core-imports-no-package",
       severity: "error",
       comment: "core depends on no adapter, no cloud SDK",
       from: { path: "^packages/core/src/" },
-      to: { path: "^packages/(?!core/)" },
+      to: { path: `${pkg}(?!core(/|$))` },
     },
     {
       name: "no-deep-imports",

@@ -4,13 +4,10 @@ import { access, constants, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { type DockerContext, writeDockerContext } from "@imagespec/builder-docker";
+import { BuildFailedError, type ImageSpecError, SpecValidationError } from "@imagespec/core";
 import {
-  BuildCancelledError,
-  BuildFailedError,
-  type ImageSpecError,
-  SpecValidationError,
-} from "@imagespec/core";
-import {
+  type Cancellation,
+  cancellation,
   createRedactor,
   credentialSecrets,
   type ExecResult,
@@ -36,26 +33,14 @@ import { fromImages } from "./registry.ts";
 import { type BuildahSetup, NAME } from "./setup.ts";
 
 /** One build: the builder's settings, the request and its context, and its cancellation. */
-export interface Job {
+export interface Job extends Cancellation {
   readonly setup: BuildahSetup;
   readonly request: BuildRequest;
   readonly context: BuildContext;
-  cancelled(): BuildCancelledError;
-  /** Throws the BuildCancelledError once the signal has aborted. */
-  checkAbort(): void;
 }
 
 export function createJob(setup: BuildahSetup, request: BuildRequest, context: BuildContext): Job {
-  const cancelled = () => new BuildCancelledError(NAME, request.imageName, { cause: context.signal.reason });
-  return {
-    setup,
-    request,
-    context,
-    cancelled,
-    checkAbort() {
-      if (context.signal.aborted) throw cancelled();
-    },
-  };
+  return { setup, request, context, ...cancellation(NAME, request, context) };
 }
 
 /** The rendered context and the Dockerfile buildah builds. */

@@ -4,11 +4,11 @@
 // reach the CLI only through a temporary DOCKER_CONFIG, and every process goes through one Exec (core's
 // builder kit).
 
-import { cancellable, execProcess } from "@imagespec/core/kit";
+import { cancellable, cancellation, execProcess } from "@imagespec/core/kit";
 import type { Builder, BuilderCapabilities, BuildRequest } from "@imagespec/core/plugin";
 import { buildImage } from "./build.ts";
 import { writeContext } from "./context.ts";
-import { cancellation, createJob, type DockerSetup, NAME, type RunMode } from "./job.ts";
+import { createJob, type DockerSetup, NAME, type RunMode } from "./job.ts";
 import { localImageExists } from "./local-store.ts";
 import { type DockerBuilderOptions, DockerBuilderOptionsSchema, parseOptions } from "./options.ts";
 import { type DockerContext, renderDockerContext } from "./render.ts";
@@ -79,7 +79,7 @@ export function createDockerBuilder(options: DockerBuilderOptions = {}): DockerB
 
     build: (request, context) =>
       cancellable(NAME, request, context, async () => {
-        const { checkAbort } = cancellation(request, context);
+        const { checkAbort } = cancellation(NAME, request, context);
         checkAbort();
         const runMode = await detect();
         checkAbort();

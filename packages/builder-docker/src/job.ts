@@ -1,6 +1,5 @@
 // One build of the docker builder: its settings, the request, and the checks every stage of it runs.
-import { BuildCancelledError } from "@imagespec/core";
-import type { Exec } from "@imagespec/core/kit";
+import { type Cancellation, cancellation, type Exec } from "@imagespec/core/kit";
 import type { BuildContext, BuildRequest } from "@imagespec/core/plugin";
 import type { parseOptions } from "./options.ts";
 
@@ -19,29 +18,11 @@ export interface DockerSetup {
   readonly network: string;
 }
 
-export interface Job {
+export interface Job extends Cancellation {
   readonly setup: DockerSetup;
   readonly request: BuildRequest;
   readonly context: BuildContext;
   readonly runMode: RunMode;
-  /** The BuildCancelledError of this build. */
-  cancelled(): BuildCancelledError;
-  /** Throws the BuildCancelledError once the signal has aborted. */
-  checkAbort(): void;
-}
-
-/** The cancellation of one build: its error, and the check that throws it once the signal has aborted. */
-export function cancellation(
-  request: Pick<BuildRequest, "imageName">,
-  context: Pick<BuildContext, "signal">,
-): Pick<Job, "cancelled" | "checkAbort"> {
-  const cancelled = () => new BuildCancelledError(NAME, request.imageName, { cause: context.signal.reason });
-  return {
-    cancelled,
-    checkAbort() {
-      if (context.signal.aborted) throw cancelled();
-    },
-  };
 }
 
 export function createJob(
@@ -50,5 +31,5 @@ export function createJob(
   context: BuildContext,
   runMode: RunMode,
 ): Job {
-  return { setup, request, context, runMode, ...cancellation(request, context) };
+  return { setup, request, context, runMode, ...cancellation(NAME, request, context) };
 }

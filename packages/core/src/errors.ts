@@ -44,6 +44,7 @@ export abstract class ImageSpecError extends Error {
     if (typeof value !== "object" || value === null || (value as Record<symbol, unknown>)[BRAND] !== true) {
       return false;
     }
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass is() was called on; its code decides
     return this.code === undefined || (value as ImageSpecError).code === this.code;
   }
 }

@@ -2,7 +2,7 @@
 // one exec seam, a temporary docker config for registry credentials, secret redaction, cancellation, shell
 // quoting for remote build definitions, the reading of a refused push, and the digests a build context must
 // match (docs/authoring/writing-a-builder.md#the-builder-kit).
-export { cancellable } from "./builder-kit/cancel.ts";
+export { type Cancellation, cancellable, cancellation } from "./builder-kit/cancel.ts";
 export {
   type ContextFile,
   type ContextFiles,

@@ -1,11 +1,5 @@
 // The pure checks fail where they should: each case breaks one rule and expects the problem it reports.
-import {
-  BuildCancelledError,
-  BuildFailedError,
-  ImageSpec,
-  ImageSpecError,
-  RegistryAuthError,
-} from "@imagespec/core";
+import { BuildCancelledError, BuildFailedError, ImageSpec, RegistryAuthError } from "@imagespec/core";
 import { type BuildEvent, createNoopBuilder } from "@imagespec/core/plugin";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";

@@ -5,7 +5,6 @@ import path from "node:path";
 import {
   BuildCancelledError,
   BuildFailedError,
-  ImageSpecError,
   UnsupportedCapabilityError,
   UsageError,
 } from "@imagespec/core";

@@ -2,7 +2,7 @@
 // fired (a killed process, a file write, a credential lookup). Builders wrap their build in this.
 
 import type { BuildContext, BuildRequest } from "../contracts.ts";
-import { BuildCancelledError, ImageSpecError } from "../errors.ts";
+import { BuildCancelledError } from "../errors.ts";
 
 /** Runs `build`; once `context.signal` has aborted, any failure becomes a BuildCancelledError of `builder`. */
 export async function cancellable<T>(
@@ -20,4 +20,26 @@ export async function cancellable<T>(
     }
     throw error;
   }
+}
+
+/** What a build checks between its steps: the BuildCancelledError of this build, and a guard that throws it
+ * once the signal has aborted. */
+export interface Cancellation {
+  cancelled(): BuildCancelledError;
+  checkAbort(): void;
+}
+
+export function cancellation(
+  builder: string,
+  request: Pick<BuildRequest, "imageName">,
+  context: Pick<BuildContext, "signal">,
+): Cancellation {
+  const cancelled = () =>
+    new BuildCancelledError(builder, request.imageName, { cause: context.signal.reason });
+  return {
+    cancelled,
+    checkAbort() {
+      if (context.signal.aborted) throw cancelled();
+    },
+  };
 }

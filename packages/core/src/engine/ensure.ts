@@ -2,7 +2,7 @@
 // the registry already has (unless forced); otherwise build, push, and check in the registry that the push
 // landed. Nothing is reported built, pushed or present that was not seen there. Identical images build once
 // per process (a promise per image name) and once across processes (a lock per image name).
-import type { BuildEvent, Builder, CredentialResolver, ImageExistenceChecker } from "../contracts.ts";
+import type { Builder, CredentialResolver, ImageExistenceChecker } from "../contracts.ts";
 import { pushFromEnv } from "../env.ts";
 import { BuildCancelledError } from "../errors.ts";
 import { computeIdentity, type Identity } from "../identity/identity.ts";

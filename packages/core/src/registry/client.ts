@@ -21,16 +21,10 @@ import type {
   ImageExistenceChecker,
   RegistryCredentials,
 } from "../contracts.ts";
-import {
-  ImageSpecError,
-  RegistryAuthError,
-  RegistryUnavailableError,
-  SpecValidationError,
-} from "../errors.ts";
+import { ImageSpecError, RegistryAuthError, RegistryUnavailableError } from "../errors.ts";
 import {
   type ImageReference,
   isLoopbackHost,
-  normalisePlatform,
   type Platform,
   parseImageReference,
   parsePlatform,

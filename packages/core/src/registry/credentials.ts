@@ -5,7 +5,7 @@ import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import path from "node:path";
 import type { CredentialResolver, RegistryAuthProvider, RegistryCredentials } from "../contracts.ts";
-import { ImageSpecError, RegistryAuthError } from "../errors.ts";
+import { RegistryAuthError } from "../errors.ts";
 import { dockerCredentialsKey, hostOf } from "../model/grammar.ts";
 import { InFlight } from "./in-flight.ts";
 
