@@ -3,7 +3,7 @@
 // `unknown` (exit 3) or a fast-fail error, never `present`; transient failures then success give `present`;
 // and nothing is recorded as pushed that the registry does not have. A fake builder loaded from a file pushes
 // a tiny image through the proxy, as a real builder pushes through whatever is on the way.
-import { mkdtempSync, realpathSync, writeFileSync } from "node:fs";
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -59,6 +59,7 @@ const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 let registry: LocalRegistry;
 let proxy: FaultProxy;
 let serial = 0;
+const dirs: string[] = [];
 
 beforeAll(async () => {
   registry = await startLocalRegistry();
@@ -67,12 +68,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await proxy?.close();
   await registry?.stop();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 beforeEach(() => proxy?.setRules([]));
 
 /** A project whose spec names the proxy as its registry (a fresh image each time), with the fake builder. */
 async function project(): Promise<{ dir: string; imageName: string }> {
   const dir = realpathSync(mkdtempSync(path.join(tmpdir(), "imagespec-faults-")));
+  dirs.push(dir);
   writeFileSync(
     path.join(dir, "imagespec.yaml"),
     `name: faults\nregistry: ${proxy.host}\npackages: ["x==${++serial}.${Date.now()}"]\n`,
