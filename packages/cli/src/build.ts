@@ -83,7 +83,7 @@ export async function build(io: CliIO, args: ParsedArgs): Promise<number> {
   try {
     const result = await ensure(specs, {
       registry,
-      checker: createRegistryClient({ credentials }),
+      checker: createRegistryClient({ credentials, env: io.env }),
       credentials,
       push: args.push,
       force: args.force,
@@ -121,6 +121,7 @@ export async function exists(io: CliIO, args: ParsedArgs): Promise<number> {
     plugins,
     checker: createRegistryClient({
       credentials: createCredentialResolver({ providers: plugins.authProviders(), env: io.env }),
+      env: io.env,
     }),
     builder: args.builders.length > 0 ? plugins.entryFor(spec, args.builders.at(-1)).name : undefined,
     signal: io.signal,

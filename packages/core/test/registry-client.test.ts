@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { CredentialResolver, RegistryCredentials } from "../src/contracts.ts";
@@ -17,9 +18,11 @@ const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
 const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 const DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
 const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
-const DIGEST = `sha256:${"1".repeat(64)}`;
-const INDEX_DIGEST = `sha256:${"2".repeat(64)}`;
 const MANIFEST = { schemaVersion: 2, mediaType: DOCKER_MANIFEST, config: {}, layers: [] };
+/** The digest of a JSON body as `reply` sends it: a manifest answer's digest must be its body's. */
+const digestOf = (body: unknown) =>
+  `sha256:${createHash("sha256").update(JSON.stringify(body)).digest("hex")}`;
+const DIGEST = digestOf(MANIFEST);
 
 let server: TestServer;
 let host: string;
@@ -52,7 +55,7 @@ function manifestReply(
   res: ServerResponse,
   body: unknown = MANIFEST,
   type = DOCKER_MANIFEST,
-  digest = DIGEST,
+  digest = digestOf(body),
 ) {
   reply(res, 200, body, { "content-type": type, "docker-content-digest": digest });
 }
@@ -516,7 +519,8 @@ describe("Basic auth and refusals", () => {
 describe("platforms", () => {
   it("GETs the index of a multi-platform request and finds every platform (attestations ignored)", async () => {
     const body = index(["linux/amd64", "linux/arm64", "unknown/unknown"]);
-    server.handle((_req, res) => manifestReply(res, body, OCI_INDEX, INDEX_DIGEST));
+    const INDEX_DIGEST = digestOf(body);
+    server.handle((_req, res) => manifestReply(res, body, OCI_INDEX));
     const answer = await client().exists(`${host}/team/app:v1`, {
       platforms: ["linux/arm64", "linux/amd64"],
     });
@@ -543,7 +547,8 @@ describe("platforms", () => {
 
   it("checks the platform of a single-platform request when the tag is an index, fetching it by digest", async () => {
     const body = index(["linux/amd64", "unknown/unknown"]);
-    server.handle((_req, res) => manifestReply(res, body, OCI_INDEX, INDEX_DIGEST));
+    const INDEX_DIGEST = digestOf(body);
+    server.handle((_req, res) => manifestReply(res, body, OCI_INDEX));
     const c = client();
     expect(await c.exists(`${host}/team/app:v1`, { platforms: ["linux/amd64"] })).toEqual({
       status: "present",
@@ -598,6 +603,154 @@ describe("platforms", () => {
     });
     expect(answer.status === "unknown" && answer.reason).toMatch(
       /answered a manifest for team\/app that is not JSON/,
+    );
+  });
+});
+
+describe("what counts as a manifest answer (issue 11)", () => {
+  const reason = (answer: { status: string; reason?: string }) =>
+    answer.status === "unknown" ? answer.reason : `not unknown: ${answer.status}`;
+
+  it.each([
+    ["text/html with a digest", { "content-type": "text/html", "docker-content-digest": DIGEST }],
+    ["text/html without a digest", { "content-type": "text/html; charset=utf-8" }],
+    ["no Content-Type", { "docker-content-digest": DIGEST }],
+    ["application/json", { "content-type": "application/json", "docker-content-digest": DIGEST }],
+  ])("a 200 to the HEAD with %s is unknown, not present, and not retried", async (_what, headers) => {
+    server.handle((_req, res) => reply(res, 200, "<html>portal</html>", headers));
+    const answer = await client().exists(`${host}/team/app:v1`);
+    expect(reason(answer)).toMatch(
+      new RegExp(
+        `^registry unavailable: ${host}: answered HTTP 200 for team/app:v1 with Content-Type .+, which is not a manifest media type\\. .*proxy`,
+      ),
+    );
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it("takes a manifest media type in any case and with parameters", async () => {
+    server.handle((_req, res) =>
+      manifestReply(res, MANIFEST, `${DOCKER_MANIFEST.toUpperCase()}; charset=utf-8`),
+    );
+    expect(await client().exists(`${host}/team/app:v1`)).toEqual({ status: "present", digest: DIGEST });
+  });
+
+  it("follows a HEAD without Docker-Content-Digest with a GET, and answers the body's digest", async () => {
+    server.handle((req, res) =>
+      req.method === "HEAD"
+        ? reply(res, 200, undefined, { "content-type": DOCKER_MANIFEST })
+        : reply(res, 200, MANIFEST, { "content-type": DOCKER_MANIFEST }),
+    );
+    expect(await client().exists(`${host}/team/app:v1`)).toEqual({ status: "present", digest: DIGEST });
+    expect(server.requests.map((r) => r.method)).toEqual(["HEAD", "GET"]);
+  });
+
+  it.each([
+    ["an empty object", {}],
+    ["a manifest without layers", { schemaVersion: 2, config: {} }],
+    ["schema version 1", { ...MANIFEST, schemaVersion: 1 }],
+    ["another media type in the body", { ...MANIFEST, mediaType: OCI_MANIFEST }],
+    ["an index body under a manifest type", index(["linux/amd64"])],
+  ])("a GET body that is %s is unknown", async (_what, body) => {
+    server.handle((req, res) =>
+      reply(res, 200, req.method === "HEAD" ? undefined : body, { "content-type": DOCKER_MANIFEST }),
+    );
+    expect(reason(await client().exists(`${host}/team/app:v1`))).toMatch(
+      `answered a body for team/app:v1 that is not a valid ${DOCKER_MANIFEST}`,
+    );
+  });
+
+  it("a GET body that does not hash to the Docker-Content-Digest is unknown", async () => {
+    const other = `sha256:${"1".repeat(64)}`;
+    server.handle((_req, res) => manifestReply(res, index(["linux/amd64", "linux/arm64"]), OCI_INDEX, other));
+    const answer = await client().exists(`${host}/team/app:v1`, {
+      platforms: ["linux/amd64", "linux/arm64"],
+    });
+    expect(reason(answer)).toMatch(`the manifest body for team/app:v1 does not match its digest ${other}`);
+  });
+
+  it("a by-digest request answered with another digest is unknown, whether HEAD or GET", async () => {
+    const asked = `sha256:${"3".repeat(64)}`;
+    server.handle((_req, res) => manifestReply(res));
+    expect(reason(await client().exists(`${host}/team/app@${asked}`))).toMatch(
+      `answered team/app@${asked} with the digest ${DIGEST}`,
+    );
+    server.handle((req, res) =>
+      reply(res, 200, req.method === "HEAD" ? undefined : MANIFEST, { "content-type": DOCKER_MANIFEST }),
+    );
+    expect(reason(await client().exists(`${host}/team/app@${asked}`))).toMatch(
+      `does not match its digest ${asked}`,
+    );
+  });
+
+  it("a malformed Docker-Content-Digest is unknown", async () => {
+    server.handle((_req, res) => manifestReply(res, MANIFEST, DOCKER_MANIFEST, "sha256:nothex"));
+    expect(reason(await client().exists(`${host}/team/app:v1`))).toMatch(
+      "answered team/app:v1 with a Docker-Content-Digest that is not a digest",
+    );
+  });
+
+  it("a manifest over 4 MiB is unknown, declared or streamed", async () => {
+    const big = {
+      ...index(["linux/amd64", "linux/arm64"]),
+      annotations: { pad: "x".repeat(4 * 1024 * 1024) },
+    };
+    server.handle((_req, res) => manifestReply(res, big, OCI_INDEX));
+    const wanted = { platforms: ["linux/amd64", "linux/arm64"] };
+    expect(reason(await client().exists(`${host}/team/app:v1`, wanted))).toMatch(
+      "the manifest for team/app:v1 is larger than 4194304 bytes",
+    );
+    server.handle((_req, res) => {
+      res.writeHead(200, { "content-type": OCI_INDEX });
+      res.end(JSON.stringify(big)); // chunked: no Content-Length to refuse it by
+    });
+    expect(reason(await client().exists(`${host}/team/app:v1`, wanted))).toMatch(
+      "is larger than 4194304 bytes",
+    );
+  });
+
+  it("a body cut short is retried, then unknown naming it", async () => {
+    const text = JSON.stringify(index(["linux/amd64", "linux/arm64"]));
+    server.handle((_req, res) => {
+      res.writeHead(200, { "content-type": OCI_INDEX, "content-length": String(text.length) });
+      res.write(text.slice(0, 40), () => res.socket?.destroy());
+    });
+    const answer = await client({ retries: 1 }).exists(`${host}/team/app:v1`, {
+      platforms: ["linux/amd64", "linux/arm64"],
+    });
+    expect(reason(answer)).toMatch(
+      new RegExp(
+        `^registry unavailable: ${host}: the answer for team/app:v1 was cut short \\(.+\\) \\(gave up after 2 attempts\\)`,
+      ),
+    );
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it("a 2xx other than 200 is unknown", async () => {
+    server.handle((_req, res) => reply(res, 204, undefined, { "content-type": DOCKER_MANIFEST }));
+    expect(reason(await client().exists(`${host}/team/app:v1`))).toMatch("unexpected answer HTTP 204");
+  });
+});
+
+describe("limits from the environment", () => {
+  it("IMAGESPEC_REGISTRY_TIMEOUT and IMAGESPEC_REGISTRY_RETRIES set the time limit and the retries", async () => {
+    server.handle(() => {});
+    const env = { IMAGESPEC_REGISTRY_TIMEOUT: "0.2", IMAGESPEC_REGISTRY_RETRIES: "1" };
+    const started = Date.now();
+    const answer = await new RegistryClient({ env, retryDelayMs: 1 }).exists(`${host}/team/app:v1`);
+    expect(answer.status === "unknown" && answer.reason).toMatch(
+      /no answer within 200 ms \(gave up after 2 attempts\)/,
+    );
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it.each([
+    ["IMAGESPEC_REGISTRY_TIMEOUT", "0"],
+    ["IMAGESPEC_REGISTRY_TIMEOUT", "ten"],
+    ["IMAGESPEC_REGISTRY_RETRIES", "1.5"],
+    ["IMAGESPEC_REGISTRY_RETRIES", "-1"],
+  ])("refuses %s=%s", (name, value) => {
+    expect(() => new RegistryClient({ env: { [name]: value } })).toThrow(
+      expect.objectContaining({ code: "SPEC_INVALID", message: expect.stringMatching(`^${name}: must be`) }),
     );
   });
 });
@@ -671,7 +824,11 @@ describe("addressing (fetch stubbed: nothing leaves the process)", () => {
 
   it("asks Docker Hub's API host over https for library/ images, with credentials looked up for docker.io", async () => {
     const urls = stubFetch(
-      () => new Response(null, { status: 200, headers: { "docker-content-digest": DIGEST } }),
+      () =>
+        new Response(null, {
+          status: 200,
+          headers: { "content-type": DOCKER_MANIFEST, "docker-content-digest": DIGEST },
+        }),
     );
     const creds = resolver(undefined);
     expect((await client({ credentials: creds }).exists("python:3.12")).status).toBe("present");

@@ -1,10 +1,12 @@
 // Against a real registry (Debian's docker-registry from scripts/world.sh, or any registry on localhost):
 // IMAGESPEC_TEST_REGISTRY=localhost:5000 holding IMAGESPEC_TEST_BASE_IMAGE (default
 // <registry>/imagespec/python-base:bookworm, a single-manifest linux/amd64 image).
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { ImageSpec } from "../src/image-spec.ts";
 import { isLoopbackHost } from "../src/model/grammar.ts";
 import { RegistryClient } from "../src/registry/client.ts";
+import { MANIFEST_ACCEPT } from "../src/registry/manifests.ts";
 
 const registry = process.env.IMAGESPEC_TEST_REGISTRY;
 const baseImage = process.env.IMAGESPEC_TEST_BASE_IMAGE ?? `${registry}/imagespec/python-base:bookworm`;
@@ -25,6 +27,18 @@ describe.skipIf(!registry)(title, () => {
     expect(answer).toEqual({ status: "present", digest: expect.stringMatching(/^sha256:[a-f0-9]{64}$/) });
     const digest = answer.status === "present" ? answer.digest : "";
     expect(await client.exists(`${repository}@${digest}`)).toEqual({ status: "present", digest });
+  });
+
+  it("its manifest answers pass the checks (issue 11): a manifest media type, a body that hashes to the digest", async () => {
+    const answer = await new RegistryClient().exists(baseImage);
+    const digest = answer.status === "present" ? answer.digest : "";
+    const tag = baseImage.slice(baseImage.lastIndexOf(":") + 1);
+    const url = `http://${registry}/v2/${repository.slice(repository.indexOf("/") + 1)}/manifests/${tag}`;
+    const got = await fetch(url, { headers: { accept: MANIFEST_ACCEPT } });
+    expect(got.headers.get("content-type")).toMatch(/^application\/vnd\.(oci|docker)\..*manifest/);
+    expect(got.headers.get("docker-content-digest")).toBe(digest);
+    const body = Buffer.from(await got.arrayBuffer());
+    expect(`sha256:${createHash("sha256").update(body).digest("hex")}`).toBe(digest);
   });
 
   it("answers missing for an unknown tag and an unknown repository", async () => {

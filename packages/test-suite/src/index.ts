@@ -1,6 +1,7 @@
 // @imagespec/test-suite: the conformance suite every builder runs in its own vitest tests, an in-memory
 // builder, a static credential resolver for tests, the conformance suite of registry auth providers, a
-// daemonless reader of pushed images, and a guard that keeps tests off the network.
+// daemonless reader of pushed images, a guard that keeps tests off the network, and a fault-injecting proxy
+// to put in front of a registry, and a tiny image to push to one.
 
 export {
   AUTH_REFRESH_MARGIN_MS,
@@ -30,6 +31,17 @@ export {
 export { builderConformance } from "./conformance.ts";
 export { createStaticCredentials, type StaticCredentials } from "./credentials.ts";
 export {
+  createFaultProxy,
+  type Fault,
+  type FaultProxy,
+  type FaultProxyOptions,
+  FaultProxyOptionsSchema,
+  type FaultRule,
+  FaultRuleSchema,
+  FaultSchema,
+  type ProxiedRequest,
+} from "./fault-proxy.ts";
+export {
   findRegistryBinary,
   type LocalRegistry,
   type LocalRegistryAuth,
@@ -49,6 +61,7 @@ export { createOciReader, type OciReader, type OciReaderOptions } from "./oci-re
 export type { ImageConfig, LayerFile, OciDescriptor, PulledImage, ReadImageAnswer } from "./oci-schema.ts";
 export { checkPushed, type PushCheckOptions } from "./push-checks.ts";
 export { runBuild } from "./scenarios.ts";
+export { pushTinyImage, type TinyImage } from "./tiny-image.ts";
 export {
   BUILDABLE_CAPABILITIES,
   type BuildableCapability,

@@ -164,6 +164,13 @@ function hasUpper(text: string): boolean {
   return text.toLowerCase() !== text;
 }
 
+/** Whether `text` is a digest in the form references use: `sha256:`, `sha384:` or `sha512:` and lowercase hex. */
+export function isDigest(text: string): boolean {
+  const sep = text.indexOf(":");
+  const length = DIGEST_HEX_LENGTH[text.slice(0, sep)];
+  return sep > 0 && length !== undefined && new RegExp(`^[a-f0-9]{${length}}$`).test(text.slice(sep + 1));
+}
+
 function checkDigest(digest: string, value: string, fail: (message: string, hint: string) => never): void {
   const sep = digest.indexOf(":");
   const algorithm = digest.slice(0, sep);

@@ -10,11 +10,11 @@
 //   Several platforms: GET the manifest; it must be an index that lists every one of them.
 // - Auth: anonymous first; on 401 the WWW-Authenticate challenge is followed (Bearer token from the realm with
 //   scope repository:<name>:pull, or Basic) with credentials from the resolver. Challenges and tokens are cached.
-// - Answers: present (with digest) / missing (404, or Harbor's 500 "unknown: repository … not found", as
-//   flytekit reads it) / unknown with a reason (auth refused, registry unavailable after bounded retries).
+// - Answers: present (with digest: only a 200 with a manifest media type and a digest that checks out, see
+//   manifests.ts) / missing (404, or Harbor's 500 "unknown: repository … not found", as flytekit reads it) /
+//   unknown with a reason (auth refused, not a manifest answer, registry unavailable after bounded retries).
 // - Cache: present answers for the client's life until `invalidate(ref)`; missing and unknown answers are
 //   not cached (a missing image is about to be built, maybe by another process: the next question must see it).
-import { createHash } from "node:crypto";
 import type {
   CredentialResolver,
   ExistenceAnswer,
@@ -39,8 +39,10 @@ import {
   indexPlatforms,
   isHarborNotFound,
   MANIFEST_ACCEPT,
+  type Manifest,
   manifestName,
   present,
+  readManifest,
 } from "./manifests.ts";
 import {
   type Authorization,
@@ -52,19 +54,21 @@ import {
   tokenRequest,
   withAuth,
 } from "./token.ts";
-import { TransientError, transientReason } from "./transient.ts";
+import { limitsFromEnv, TransientError, transientReason } from "./transient.ts";
 
 export interface RegistryClientOptions {
   /** Where credentials come from. Default: docker's config (no auth providers). */
   credentials?: CredentialResolver;
   /** Registries (`host[:port]`, exact) reached over plain http. localhost, 127.0.0.0/8 and [::1] always are. */
   insecureRegistries?: readonly string[];
-  /** Retries after a 5xx, a connection error or a timeout. Default 4 (5 attempts). */
+  /** Retries after a 5xx, a connection error or a timeout. Default $IMAGESPEC_REGISTRY_RETRIES, else 4 (5 attempts). */
   retries?: number;
   /** First backoff delay; it doubles per retry (capped at 16×) with ±25% jitter. Default 250 ms. */
   retryDelayMs?: number;
-  /** Time limit of each HTTP request. Default 10 000 ms. */
+  /** Time limit of each HTTP request, its body included. Default $IMAGESPEC_REGISTRY_TIMEOUT seconds, else 10 000 ms. */
   timeoutMs?: number;
+  /** Where IMAGESPEC_REGISTRY_TIMEOUT and IMAGESPEC_REGISTRY_RETRIES are read. Default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface ExistsOptions {
@@ -72,13 +76,6 @@ export interface ExistsOptions {
   platforms?: readonly string[];
   /** Aborting rejects with the signal's reason. */
   signal?: AbortSignal;
-}
-
-interface Manifest {
-  readonly contentType: string;
-  readonly digest: string | undefined;
-  /** The body, for a GET. */
-  readonly body: string | undefined;
 }
 
 interface CachedToken {
@@ -105,9 +102,10 @@ export class RegistryClient implements ImageExistenceChecker {
   constructor(options: RegistryClientOptions = {}) {
     this.#credentials = options.credentials ?? createCredentialResolver();
     this.#insecure = new Set((options.insecureRegistries ?? []).map((r) => r.toLowerCase()));
-    this.#retries = options.retries ?? 4;
+    const fromEnv = limitsFromEnv(options.env ?? process.env);
+    this.#retries = options.retries ?? fromEnv.retries ?? 4;
     this.#retryDelayMs = options.retryDelayMs ?? 250;
-    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#timeoutMs = options.timeoutMs ?? fromEnv.timeoutMs ?? 10_000;
   }
 
   /**
@@ -149,13 +147,15 @@ export class RegistryClient implements ImageExistenceChecker {
     try {
       let manifest = await this.#manifest(ref, ref.identifier, wanted.length > 1 ? "GET" : "HEAD", signal);
       if (manifest === undefined) return { status: "missing" };
-      if (manifest.body === undefined) {
+      if (manifest.kind === "head") {
         if (!INDEX_TYPES.has(manifest.contentType) || wanted.length === 0) return present(manifest.digest);
-        manifest = await this.#manifest(ref, manifest.digest ?? ref.identifier, "GET", signal);
-        if (manifest === undefined) return { status: "missing" }; // deleted between the two requests
+        manifest = await this.#manifest(ref, manifest.digest, "GET", signal);
+        if (manifest?.kind !== "document") return { status: "missing" }; // deleted between the two requests
       }
-      const listed = indexPlatforms(ref, manifest.body as string);
-      if (listed === undefined) return wanted.length > 1 ? { status: "missing" } : present(manifest.digest);
+      if (manifest.manifests === undefined) {
+        return wanted.length > 1 ? { status: "missing" } : present(manifest.digest);
+      }
+      const listed = indexPlatforms(manifest.manifests);
       const all = wanted.every((w) => listed.some((p) => samePlatform(w, p)));
       return all ? present(manifest.digest) : { status: "missing" };
     } catch (error) {
@@ -206,22 +206,16 @@ export class RegistryClient implements ImageExistenceChecker {
             hint: "Wait for the rate limit to reset, or log in to get a higher limit.",
           });
         }
-        if (response.status < 200 || response.status >= 300) {
+        if (response.status !== 200) {
           await response.body?.cancel();
           throw new RegistryUnavailableError(
             ref.domain,
             `unexpected answer HTTP ${response.status} for ${manifestName(ref, identifier)}`,
           );
         }
-        const contentType = (response.headers.get("content-type") ?? "").split(";")[0]?.trim() ?? "";
-        const digest = response.headers.get("docker-content-digest") ?? undefined;
-        if (verb === "HEAD") return { contentType, digest, body: undefined };
-        const bytes = Buffer.from(await response.arrayBuffer());
-        return {
-          contentType,
-          digest: digest ?? `sha256:${createHash("sha256").update(bytes).digest("hex")}`,
-          body: bytes.toString("utf8"),
-        };
+        const manifest = await readManifest(ref, identifier, verb, response);
+        if (manifest !== undefined) return manifest;
+        verb = "GET"; // a HEAD without Docker-Content-Digest: the body's digest is checked instead
       }
     });
   }
