@@ -26,6 +26,8 @@ export interface LocalRegistryOptions {
 export interface LocalRegistry {
   /** `127.0.0.1:PORT`, what image references name. */
   host: string;
+  /** Where the registry stores blobs and manifests (to search what was pushed, byte for byte). */
+  dataDir: string;
   /** Token requests the token server answered (token auth), with the user and scope asked for. */
   tokenRequests: { user: string | undefined; scope: string[]; granted: boolean }[];
   stop(): Promise<void>;
@@ -112,7 +114,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
   };
   for (let i = 0; i < 80; i++) {
     const answer = await fetch(`http://127.0.0.1:${port}/v2/`).catch(() => undefined);
-    if (answer) return { host: `127.0.0.1:${port}`, tokenRequests, stop };
+    if (answer) return { host: `127.0.0.1:${port}`, dataDir: path.join(dir, "data"), tokenRequests, stop };
     if (exited) break;
     await sleep(100);
   }
