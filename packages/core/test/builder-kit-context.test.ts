@@ -1,6 +1,16 @@
 // The builder kit's context writer, requirements reader and log tail: with real files, what is written where,
 // and the refusals when a file the tag was computed from changed or vanished.
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -82,6 +92,38 @@ describe("writeContextFiles", () => {
       message: expect.stringContaining(`cannot copy ${missing}`),
     });
   });
+
+  it("refuses a source that became a FIFO instead of blocking on it, and keeps an executable's mode", async () => {
+    const src = folder({ "run.sh": "#!/bin/sh\n" });
+    chmodSync(path.join(src, "run.sh"), 0o755);
+    const out = folder();
+    await writeContextFiles(out, {
+      files: [{ path: "src/run.sh", source: path.join(src, "run.sh"), field: "sourceRoot" }],
+      hashed: [],
+    });
+    expect(statSync(path.join(out, "src/run.sh")).mode & 0o777).toBe(0o755);
+    const fifo = path.join(src, "pipe");
+    execFileSync("mkfifo", [fifo]);
+    await expect(
+      writeContextFiles(folder(), {
+        files: [{ path: "src/pipe", source: fifo, field: "sourceRoot" }],
+        hashed: [],
+      }),
+    ).rejects.toMatchObject({
+      code: "SPEC_INVALID",
+      field: "sourceRoot",
+      message: `sourceRoot: cannot copy ${fifo}: it is no longer a regular file`,
+    });
+  }, 10_000);
+
+  it("digests no FIFO put in a listed file's place (digestFiles)", async () => {
+    const fifo = path.join(folder(), "a.py");
+    execFileSync("mkfifo", [fifo]);
+    await expect(digestFiles([{ abs: fifo, rel: "a.py" }], "source_root")).rejects.toMatchObject({
+      field: "source_root",
+      message: `source_root: ${fifo} is no longer a regular file`,
+    });
+  }, 10_000);
 
   it("stops at an aborted signal", async () => {
     const controller = new AbortController();

@@ -1,9 +1,12 @@
 // Writing a rendered build context to a folder, and checking that the files written are the files the tag
 // was computed from (flytekit recomputes the tag after writing its context for the same reason). The docker
 // and envd builders, and the remote builders that pack the docker context, all write through this.
-import { copyFile, mkdir, writeFile } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
+import { chmod, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { pipeline } from "node:stream/promises";
 import { SpecValidationError } from "../errors.ts";
+import { openRegular } from "../identity/boundary.ts";
 import { digestFiles } from "../identity/tree.ts";
 import { changedSinceTag } from "./requirements.ts";
 
@@ -50,17 +53,34 @@ export async function writeContextFiles(
       made.add(path.dirname(to));
     }
     if ("content" in file) await writeFile(to, file.content, { signal });
-    else {
-      await copyFile(file.source, to).catch((error: unknown) => {
-        throw new SpecValidationError(file.field, `cannot copy ${file.source}`, {
-          hint: "A file listed when the tag was computed can no longer be read; run the build again.",
-          cause: error,
-        });
-      });
-    }
+    else await copyRegular(file, to, signal);
   }
   for (const area of context.hashed) {
     const written = area.files.map((f) => ({ abs: target(f.path), rel: f.rel }));
     if ((await digestFiles(written, area.area)) !== area.digest) throw changedSinceTag(area.field, "files");
+  }
+}
+
+/** Copies a context file's source only if it is still a regular file (`openRegular`), streamed, mode kept. */
+async function copyRegular(file: { source: string; field: string }, to: string, signal?: AbortSignal) {
+  const refuse = (why: string, cause?: unknown) =>
+    new SpecValidationError(file.field, `cannot copy ${file.source}${why}`, {
+      hint: "A file listed when the tag was computed can no longer be read; run the build again.",
+      cause,
+    });
+  const handle = await openRegular(file.source).catch((error: unknown) => {
+    throw refuse("", error);
+  });
+  if (handle === undefined) throw refuse(": it is no longer a regular file");
+  try {
+    const { mode } = await handle.stat();
+    await pipeline(handle.createReadStream({ autoClose: false }), createWriteStream(to), { signal }).catch(
+      (error: unknown) => {
+        throw signal?.aborted ? error : refuse("", error);
+      },
+    );
+    await chmod(to, mode & 0o7777); // as copyFile does: an executable stays executable
+  } finally {
+    await handle.close();
   }
 }

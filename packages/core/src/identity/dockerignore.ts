@@ -3,7 +3,7 @@
 // Hand-written because flytekit hashes through docker-py, whose matching differs from @balena/dockerignore
 // and Go's fileutils: it lower-cases pattern and path, only tests the parent directory cut to the pattern's
 // depth (so "**/*.txt" does not ignore "d.txt/y"), and its regexes keep Python's "." and "$" newline quirks.
-import { escapeLiteral, pythonSetToRegExp } from "./fnmatch.ts";
+import { pythonSetToRegExp } from "./fnmatch.ts";
 
 // Python's `str.isspace()` characters, which `str.strip()` removes (JS `trim()` differs: it strips U+FEFF
 // but keeps U+001C..U+001F and U+0085).
@@ -22,15 +22,21 @@ export function parseDockerignore(text: string): string[] {
   return lines.filter((line) => !line.startsWith("#")).map(pyStrip);
 }
 
-// Python's "." (no DOTALL) is any character but "\n"; its "$" also matches before a final "\n".
-const DOT_STAR = "[^\\n]*";
-const END = "(?=\\n?$)";
+/**
+ * One step of a translated pattern, for each of docker-py's regex pieces: a literal character, `?` as
+ * `[^/]` ("one"), a set, `*` as `[^/]*` ("star"), a final `**` as `.*` ("rest") and any other `**` as an
+ * optional group of `.*` then "/" ("dirs"), where Python's "." is any character but "\n".
+ */
+type Token =
+  | { kind: "literal"; ch: string }
+  | { kind: "set"; set: RegExp }
+  | { kind: "one" | "star" | "rest" | "dirs" };
 
-/** docker-py's `fnmatch.translate` (with `**` support). */
-function translate(pattern: string): string {
+/** docker-py's `fnmatch.translate` (with `**` support), as tokens for a `Program`. */
+function translate(pattern: string): Token[] {
   const pat = Array.from(pattern); // Python indexes strings by code point
   const n = pat.length;
-  let res = "^";
+  const out: Token[] = [];
   let i = 0;
   while (i < n) {
     const c = pat[i++] as string;
@@ -40,31 +46,112 @@ function translate(pattern: string): string {
         // Treat **/ as ** so eat the "/"
         if (i < n && pat[i] === "/") i++;
         // "**" at the end matches everything; elsewhere any number of whole directories, even none.
-        res += i >= n ? DOT_STAR : `(?:${DOT_STAR}/)?`;
+        out.push({ kind: i >= n ? "rest" : "dirs" });
       } else {
-        res += "[^/]*";
+        out.push({ kind: "star" });
       }
     } else if (c === "?") {
-      res += "[^/]";
+      out.push({ kind: "one" });
     } else if (c === "[") {
       let j = i;
       if (j < n && pat[j] === "!") j++;
       if (j < n && pat[j] === "]") j++;
       while (j < n && pat[j] !== "]") j++;
       if (j >= n) {
-        res += "\\[";
+        out.push({ kind: "literal", ch: "[" });
       } else {
         let stuff = pat.slice(i, j).join("").replaceAll("\\", "\\\\");
         i = j + 1;
         if (stuff.startsWith("!")) stuff = `^${stuff.slice(1)}`;
         else if (stuff.startsWith("^")) stuff = `\\${stuff}`;
-        res += pythonSetToRegExp(stuff);
+        out.push({ kind: "set", set: new RegExp(`^${pythonSetToRegExp(stuff)}$`, "u") });
       }
     } else {
-      res += escapeLiteral(c);
+      out.push({ kind: "literal", ch: c });
     }
   }
-  return res + END;
+  return out;
+}
+
+/**
+ * A translated pattern run as an NFA: docker-py's anchored regex `^...(?=\n?$)`, matched by keeping the set
+ * of pattern positions reachable after each character, in O(length × tokens) whatever the pattern. (A
+ * backtracking regex takes time exponential in the number of stars: `*a*a*a…*b` against a run of "a"s.)
+ * State `2k` is "before token k", `2k + 1` is "inside the `.*` of the dirs token k", `2 × tokens` is the end.
+ */
+class Program {
+  readonly #tokens: readonly Token[];
+  readonly #end: number;
+  readonly #seen: Uint32Array;
+  #stamp = 0;
+  #current: Int32Array;
+  #next: Int32Array;
+
+  constructor(tokens: readonly Token[]) {
+    this.#tokens = tokens;
+    this.#end = tokens.length * 2;
+    this.#seen = new Uint32Array(this.#end + 1);
+    this.#current = new Int32Array(this.#end + 1);
+    this.#next = new Int32Array(this.#end + 1);
+  }
+
+  /** Adds `state` to `list` (of `size` entries) with every state reachable without reading; the new size. */
+  #add(list: Int32Array, size: number, state: number): number {
+    let n = size;
+    for (let s = state; this.#seen[s] !== this.#stamp; s += 2) {
+      this.#seen[s] = this.#stamp;
+      list[n++] = s;
+      if (s === this.#end || s % 2 === 1) break;
+      const kind = (this.#tokens[s >> 1] as Token).kind;
+      if (kind === "literal" || kind === "set" || kind === "one") break; // only starred tokens match nothing
+    }
+    return n;
+  }
+
+  #nextStamp(): void {
+    if (this.#stamp === 0xffffffff) {
+      this.#seen.fill(0);
+      this.#stamp = 0;
+    }
+    this.#stamp++;
+  }
+
+  /** Whether the code points `chars` match. */
+  matches(chars: readonly string[]): boolean {
+    const end = this.#end;
+    this.#nextStamp();
+    let size = this.#add(this.#current, 0, 0);
+    for (let i = 0; i < chars.length; i++) {
+      const ch = chars[i] as string;
+      if (ch === "\n" && i === chars.length - 1 && this.#seen[end] === this.#stamp) return true; // "$" before it
+      const current = this.#current;
+      const next = this.#next;
+      this.#nextStamp();
+      let nextSize = 0;
+      for (let k = 0; k < size; k++) {
+        const s = current[k] as number;
+        if (s === end) continue;
+        const token = this.#tokens[s >> 1] as Token;
+        if (s % 2 === 1 || token.kind === "dirs") {
+          if (ch !== "\n") nextSize = this.#add(next, nextSize, s | 1);
+          if (ch === "/") nextSize = this.#add(next, nextSize, (s | 1) + 1);
+        } else if (
+          token.kind === "literal" ? ch === token.ch : token.kind === "set" ? token.set.test(ch) : false
+        ) {
+          nextSize = this.#add(next, nextSize, s + 2);
+        } else if (token.kind === "one" ? ch !== "/" : false) {
+          nextSize = this.#add(next, nextSize, s + 2);
+        } else if (token.kind === "star" ? ch !== "/" : token.kind === "rest" && ch !== "\n") {
+          nextSize = this.#add(next, nextSize, s);
+        }
+      }
+      this.#current = next;
+      this.#next = current;
+      size = nextSize;
+      if (size === 0) return false;
+    }
+    return this.#seen[end] === this.#stamp;
+  }
 }
 
 /** `split_path`: "/"-separated components without empty and "." ones. */
@@ -74,7 +161,7 @@ class Pattern {
   readonly exclusion: boolean;
   readonly dirs: string[];
   readonly #cleaned: string;
-  #regex: RegExp | undefined;
+  #program: Program | undefined;
 
   constructor(pattern: string) {
     this.exclusion = pattern.startsWith("!");
@@ -97,10 +184,13 @@ class Pattern {
     return split;
   }
 
-  /** docker-py's `fnmatch.fnmatch`: both sides lower-cased. Compiled on first use, where Python raises too. */
-  match(filepath: string): boolean {
-    this.#regex ??= new RegExp(translate(this.#cleaned.toLowerCase()), "u");
-    return this.#regex.test(filepath.toLowerCase());
+  /**
+   * docker-py's `fnmatch.fnmatch` on a path given lower-cased, as code points (the pattern is lower-cased
+   * too). Compiled on first use, where Python raises too.
+   */
+  match(chars: readonly string[]): boolean {
+    this.#program ??= new Program(translate(this.#cleaned.toLowerCase()));
+    return this.#program.matches(chars);
   }
 }
 
@@ -118,11 +208,15 @@ export class DockerignoreMatcher {
     // os.path.dirname: "" exactly when there is no "/"; its trailing-slash trim does not change split_path.
     const parent = path.slice(0, path.lastIndexOf("/") + 1);
     const parentDirs = splitPath(parent);
+    const chars = Array.from(path.toLowerCase());
+    const parents: string[][] = []; // by depth, split on first use
+    const parentChars = (depth: number): string[] =>
+      (parents[depth] ??= Array.from(parentDirs.slice(0, depth).join("/").toLowerCase()));
     let matched = false;
     for (const pattern of this.#patterns) {
-      let match = pattern.match(path);
+      let match = pattern.match(chars);
       if (!match && parent !== "" && pattern.dirs.length <= parentDirs.length) {
-        match = pattern.match(parentDirs.slice(0, pattern.dirs.length).join("/"));
+        match = pattern.match(parentChars(pattern.dirs.length));
       }
       if (match) matched = !pattern.exclusion;
     }

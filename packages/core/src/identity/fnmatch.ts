@@ -15,7 +15,7 @@ export function fnmatch(name: string, pattern: string): boolean {
 }
 
 /** `re.escape` for one character, as valid in a JS `u`-flag pattern. */
-export function escapeLiteral(ch: string): string {
+function escapeLiteral(ch: string): string {
   return /^[$()*+./?[\\\]^{|}]$/.test(ch) ? `\\${ch}` : ch;
 }
 

@@ -2,11 +2,19 @@
 // Written by hand: the walk order, ignore rules and the "bytes, then separator-less relative path" stream
 // are flytekit's own and no library reproduces them.
 import { createHash } from "node:crypto";
-import { closeSync, openSync, readSync } from "node:fs";
-import { lstat, readdir, readFile, stat } from "node:fs/promises";
+import { closeSync, readSync } from "node:fs";
+import { lstat, readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { SpecValidationError } from "../errors.ts";
+import {
+  assertInside,
+  type Boundary,
+  boundaryOf,
+  isInside,
+  openRegular,
+  openRegularSync,
+} from "./boundary.ts";
 import { DockerignoreMatcher, parseDockerignore } from "./dockerignore.ts";
 import { fnmatch } from "./fnmatch.ts";
 
@@ -46,23 +54,49 @@ export function compareCodePoints(a: string, b: string): number {
 
 type EntryKind = "file" | "dir" | "skip";
 
-/** os.walk's view of an entry: symlinks are followed for the type, but symlinked folders are not walked. */
-async function symlinkKind(abs: string): Promise<EntryKind> {
+/** What a walk met besides the files it lists. */
+interface WalkLog {
+  /** Links leading outside the boundary (link path → real path): refused if kept. */
+  readonly escapes: Map<string, string>;
+  /** `.gitignore` entries that are FIFOs, sockets or devices (relative paths): `git` would wait on them. */
+  readonly specialGitignores: string[];
+}
+
+const newLog = (): WalkLog => ({ escapes: new Map(), specialGitignores: [] });
+
+/**
+ * os.walk's view of an entry: symlinks are followed for the type, but symlinked folders are not walked.
+ * A link leading outside the boundary to anything but a folder is listed and recorded in `escapes` (the
+ * caller refuses it unless an ignore rule drops it); inside, a link to a FIFO or device is skipped.
+ */
+async function symlinkKind(abs: string, boundary: Boundary, log: WalkLog): Promise<EntryKind> {
   try {
     const target = await stat(abs);
     if (target.isDirectory()) return "skip"; // followlinks=False: listed as a folder, never entered
-    return target.isFile() ? "file" : "skip";
+    const real = await realpath(abs);
+    if (isInside(boundary, real)) return target.isFile() ? "file" : "skip";
+    log.escapes.set(abs, real);
+    return "file";
   } catch {
     return "skip"; // broken symlink: flytekit skips paths that do not exist
   }
 }
 
+/** Refuses the first of `files` that is a link leading outside the boundary. */
+function refuseEscapes(files: readonly TreeFile[], log: WalkLog, boundary: Boundary): void {
+  if (log.escapes.size === 0) return;
+  for (const file of files) {
+    const real = log.escapes.get(file.abs);
+    if (real !== undefined) assertInside(boundary, file.abs, real);
+  }
+}
+
 /**
- * Walks `root` like `os.walk(root, topdown=True, followlinks=False)`: every regular file (or symlink to
- * one), `.git` folders pruned when `pruneGit`. Returns the files in os.walk's order (a folder's files by
- * name, then its subfolders by name), though sibling folders are read concurrently.
+ * Walks `root` like `os.walk(root, topdown=True, followlinks=False)`: every regular file or symlink to one
+ * (what else it meets recorded in `log`), `.git` folders pruned when `pruneGit`. Returns the files in os.walk's order (a
+ * folder's files by name, then its subfolders by name), though sibling folders are read concurrently.
  */
-async function walk(root: string, pruneGit: boolean): Promise<TreeFile[]> {
+async function walk(root: string, pruneGit: boolean, boundary: Boundary, log: WalkLog): Promise<TreeFile[]> {
   async function walkDir(abs: string, rel: string): Promise<TreeFile[]> {
     // `abs` is absolute and normalised, so joining is concatenation (path.join's normalising cost as much
     // as the rest of the walk on 10,000 files).
@@ -76,10 +110,12 @@ async function walk(root: string, pruneGit: boolean): Promise<TreeFile[]> {
         : entry.isFile()
           ? "file"
           : entry.isSymbolicLink()
-            ? await symlinkKind(prefix + entry.name)
+            ? await symlinkKind(prefix + entry.name, boundary, log)
             : "skip"; // sockets, fifos, devices: never hashed
       if (kind === "file") files.push(entry.name);
-      else if (kind === "dir" && !(pruneGit && entry.name === ".git")) dirs.push(entry.name);
+      else if (entry.name === ".gitignore" && !entry.isSymbolicLink() && !entry.isDirectory()) {
+        log.specialGitignores.push(rel ? `${rel}/${entry.name}` : entry.name);
+      } else if (kind === "dir" && !(pruneGit && entry.name === ".git")) dirs.push(entry.name);
     }
     const out = files.sort(compareCodePoints).map((name) => ({
       abs: prefix + name,
@@ -100,29 +136,62 @@ function ignorePath(rawRoot: string, rel: string): string {
   return rawRoot.endsWith("/") ? `${rawRoot}${rel}` : `${rawRoot}/${rel}`;
 }
 
-/** `git ls-files -io --exclude-standard` in `root`, as flytekit's GitIgnore runs it; [] without git or a repo. */
-async function gitIgnoredFiles(root: string): Promise<Set<string>> {
+/** How long `git ls-files` may take before the listing is refused (docs/hashing.md#git-ignore-rules). */
+const GIT_TIMEOUT_MS = 60_000;
+
+/**
+ * `git ls-files -io --exclude-standard` in `root`, as flytekit's GitIgnore runs it; [] without git or a repo.
+ * `-c core.fsmonitor=false`: the tree's own `.git/config` is read, and core.fsmonitor is the one setting
+ * ls-files reads that runs a program (docs/hashing.md#git-ignore-rules). The user's global and system config stay: their
+ * `core.excludesFile` is part of what flytekit's git ignores.
+ */
+async function gitIgnoredFiles(root: string, signal: AbortSignal): Promise<Set<string>> {
+  let execa: typeof import("execa").execa;
   try {
     // execa is imported on first use: most commands never start a process (cold start, docs/cli.md).
-    const { execa } = await import("execa");
-    const result = await execa("git", ["ls-files", "-io", "--exclude-standard"], {
-      cwd: root,
-      reject: false,
-      stripFinalNewline: false,
-    });
-    if (result.exitCode !== 0) return new Set();
-    return new Set(result.stdout.split("\n").slice(0, -1));
+    ({ execa } = await import("execa"));
   } catch {
-    return new Set(); // git is not installed
+    return new Set();
   }
+  const args = ["-c", "core.fsmonitor=false", "ls-files", "-io", "--exclude-standard"];
+  const result = await execa("git", args, {
+    cwd: root,
+    reject: false,
+    stripFinalNewline: false,
+    cancelSignal: signal,
+    timeout: GIT_TIMEOUT_MS,
+  });
+  if (result.timedOut) {
+    throw new SpecValidationError(
+      "source_root",
+      `git ls-files did not finish in ${GIT_TIMEOUT_MS / 1000} s`,
+      {
+        hint: "A FIFO or device named by the repository's ignore files or config makes git wait; remove it.",
+      },
+    );
+  }
+  if (result.exitCode !== 0) return new Set(); // not a work tree, git not installed, or stopped
+  return new Set(result.stdout.split("\n").slice(0, -1));
 }
 
-async function readDockerignore(root: string): Promise<DockerignoreMatcher> {
+/**
+ * `<root>/.dockerignore`'s patterns. flytekit reads it only when `os.path.isfile` says it is a regular file
+ * (a link to one is followed, here only inside the tree: the file is always hashed); a FIFO, device, folder
+ * or broken link there means no patterns.
+ */
+async function readDockerignore(root: string, boundary: Boundary): Promise<DockerignoreMatcher> {
+  const file = path.join(root, ".dockerignore");
   let text = "";
+  const info = await lstat(file).catch(() => undefined); // none: only the implicit "!.dockerignore" applies
+  if (info?.isSymbolicLink()) {
+    const real = await realpath(file).catch(() => undefined); // broken: nothing is read
+    if (real !== undefined) assertInside(boundary, file, real);
+  }
+  const handle = info && (await openRegular(file).catch(() => undefined));
   try {
-    text = await readFile(path.join(root, ".dockerignore"), "utf8");
-  } catch {
-    // no .dockerignore: only the implicit "!.dockerignore" rule applies
+    if (handle) text = await handle.readFile("utf8");
+  } finally {
+    await handle?.close();
   }
   return new DockerignoreMatcher(parseDockerignore(text));
 }
@@ -134,12 +203,29 @@ async function readDockerignore(root: string): Promise<DockerignoreMatcher> {
  */
 export async function listSourceTree(root: string, rawRoot: string): Promise<TreeFile[]> {
   try {
+    const boundary = await boundaryOf(root, "source_root", (abs) => path.relative(root, abs));
     // `git ls-files` runs in its own process while this one walks the tree.
+    const log = newLog();
+    const stopGit = new AbortController();
+    // `git ls-files` runs in its own process while this one walks the tree. A `.gitignore` that is a FIFO
+    // would make git wait forever: the walk sees it, and git is stopped.
+    const walking = walk(root, true, boundary, log).finally(() => {
+      if (log.specialGitignores.length > 0) stopGit.abort();
+    });
     const [git, docker, walked] = await Promise.all([
-      gitIgnoredFiles(root),
-      readDockerignore(root),
-      walk(root, true),
+      gitIgnoredFiles(root, stopGit.signal),
+      readDockerignore(root, boundary),
+      walking.catch((error: unknown) => {
+        stopGit.abort();
+        throw error;
+      }),
     ]);
+    const special = log.specialGitignores[0];
+    if (special !== undefined) {
+      throw new SpecValidationError("source_root", `${special} is not a regular file`, {
+        hint: "git reads every .gitignore and would wait on a FIFO forever; remove it or make it a file.",
+      });
+    }
     // Matching is ~10 ms per 10,000 files (mostly .dockerignore), in slices like the digest's.
     const files: TreeFile[] = [];
     let since = performance.now();
@@ -150,6 +236,7 @@ export async function listSourceTree(root: string, rawRoot: string): Promise<Tre
       }
       if (performance.now() - since > SLICE_MS) since = await pause();
     }
+    refuseEscapes(files, log, boundary); // a link dropped by an ignore rule is never read
     return files.sort((a, b) => compareCodePoints(a.rel, b.rel));
   } catch (error) {
     throw treeError("source_root", root, error);
@@ -176,6 +263,8 @@ export async function listLoadedModules(root: string, modules: readonly string[]
         hint: "Pass the module files your program loads, relative to source_root.",
       });
     }
+    const boundary = await boundaryOf(root, `${field}[${i}]`, () => module);
+    assertInside(boundary, abs, await realpath(abs));
     files.push({ abs, rel: rel.split(path.sep).join("/") });
   }
   const unique = new Map(files.map((f) => [f.rel, f]));
@@ -198,9 +287,15 @@ export async function listCopyFiles(baseDir: string, copy: readonly string[]): P
         hint: "copy entries are relative to the spec file's folder (or the working directory in code).",
       });
     }
+    // Entries are confined to the spec's folder (no "..", docs/spec-reference.md), and so are their links.
+    const boundary = await boundaryOf(baseDir, `copy[${i}]`, (p) => path.relative(baseDir, p));
+    if (info?.isSymbolicLink()) assertInside(boundary, abs, await realpath(abs));
     if (target.isDirectory()) {
       try {
-        for (const file of await walk(abs, false)) files.push(file);
+        const log = newLog();
+        const walked = await walk(abs, false, boundary, log);
+        refuseEscapes(walked, log, boundary);
+        for (const file of walked) files.push(file);
       } catch (error) {
         throw treeError(`copy[${i}]`, abs, error);
       }
@@ -238,7 +333,12 @@ export async function digestFiles(files: readonly TreeFile[], field: string): Pr
   let since = performance.now();
   try {
     for (const file of files) {
-      const fd = openSync(file.abs, "r");
+      const fd = openRegularSync(file.abs);
+      if (fd === undefined) {
+        throw new SpecValidationError(field, `${file.abs} is no longer a regular file`, {
+          hint: "A file listed for the tag was replaced (by a FIFO, device or folder); run the command again.",
+        });
+      }
       try {
         for (let n = readSync(fd, buffer, 0, BLOCK, null); n > 0; n = readSync(fd, buffer, 0, BLOCK, null)) {
           hash.update(buffer.subarray(0, n));
