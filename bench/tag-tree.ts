@@ -8,11 +8,20 @@ import os from "node:os";
 import path from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import type { ImageSpecInput, TreeFile } from "../packages/core/dist/index.js";
+import type { ImageSpecInput } from "../packages/core/dist/index.js";
+import type { TreeFile } from "../packages/core/dist/kit.js";
 
 // BENCH_CORE=/abs/path/to/other/dist/index.js benchmarks another build (e.g. a copy of the previous one).
-type Core = typeof import("../packages/core/dist/index.js");
-const core = (await import(process.env.BENCH_CORE ?? "../packages/core/dist/index.js")) as Core;
+type Core = typeof import("../packages/core/dist/index.js") & typeof import("../packages/core/dist/kit.js");
+// BENCH_CORE: another build's entry (an older core exported the tree helpers from its root).
+const core = (
+  process.env.BENCH_CORE
+    ? await import(process.env.BENCH_CORE)
+    : {
+        ...(await import("../packages/core/dist/index.js")),
+        ...(await import("../packages/core/dist/kit.js")),
+      }
+) as Core;
 const { digestFiles, ImageSpec, listSourceTree } = core;
 
 // ---------------------------------------------------------------------------------------------------------
