@@ -15,7 +15,14 @@ export {
   type TemporaryDockerConfig,
   writeDockerConfig,
 } from "./builder-kit/docker-config.ts";
-export { type Exec, type ExecRequest, type ExecResult, execProcess } from "./builder-kit/exec.ts";
+export {
+  DEFAULT_STALL_TIMEOUT,
+  type Exec,
+  type ExecRequest,
+  type ExecResult,
+  execProcess,
+  stallTimeoutSeconds,
+} from "./builder-kit/exec.ts";
 export { LOG_TAIL_LINES, LogTail, stepName } from "./builder-kit/log-tail.ts";
 export { type PushFailure, pushFailureError } from "./builder-kit/push-errors.ts";
 export { createRedactor, credentialSecrets, fileSecrets } from "./builder-kit/redact.ts";
