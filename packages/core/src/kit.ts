@@ -21,6 +21,7 @@ export {
   type ExecRequest,
   type ExecResult,
   execProcess,
+  stallError,
   stallTimeoutSeconds,
 } from "./builder-kit/exec.ts";
 export { LOG_TAIL_LINES, LogTail, stepName } from "./builder-kit/log-tail.ts";
@@ -28,6 +29,7 @@ export { type PushFailure, pushFailureError } from "./builder-kit/push-errors.ts
 export { createRedactor, credentialSecrets, fileSecrets } from "./builder-kit/redact.ts";
 export { readRequirements } from "./builder-kit/requirements.ts";
 export { shellQuote, shellWords } from "./builder-kit/shell.ts";
+export { makeWorkDir, type WorkDir } from "./builder-kit/work-dir.ts";
 export { requirementsDigest } from "./identity/identity.ts";
 export { digestFiles, listSourceTree, type TreeFile } from "./identity/tree.ts";
 export { abortable, type CancellablePromise } from "./util/abortable.ts";

@@ -5,7 +5,7 @@
 // kit's watchdog (watchdog.ts): it does not outlive imagespec, even one killed with SIGKILL.
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
-import { SpecValidationError } from "../errors.ts";
+import { BuildFailedError, type BuildFailure, SpecValidationError } from "../errors.ts";
 import { watchGroup } from "./watchdog.ts";
 
 export interface ExecRequest {
@@ -148,6 +148,26 @@ export function stallTimeoutSeconds(
     `must be a number of seconds >= 0, got "${text}"`,
     {
       hint: "Set it to e.g. 600 (ten minutes without output), or 0 for no stall timeout.",
+    },
+  );
+}
+
+/**
+ * The error of a process stopped by the stall timeout: a BuildFailedError at `failure.step`, saying which
+ * command wrote nothing for how long. Nothing after it ran: a stalled push is not reported pushed.
+ */
+export function stallError(
+  failure: BuildFailure & { step: string },
+  command: string,
+  seconds: number,
+): BuildFailedError {
+  return new BuildFailedError(
+    failure,
+    `step ${failure.step} stalled: \`${command}\` wrote nothing for ${seconds} s and was stopped`,
+    {
+      hint:
+        "A registry or a build step stopped answering (the log tail shows the last lines). If the step is only " +
+        "slow and silent, raise the builder's stallTimeout option or IMAGESPEC_STALL_TIMEOUT (seconds; 0: no limit).",
     },
   );
 }

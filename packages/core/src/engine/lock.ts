@@ -14,18 +14,19 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import * as z from "zod/mini";
 import { BuildFailedError } from "../errors.ts";
-import { currentProcess, processState } from "../util/process-identity.ts";
+import {
+  currentProcess,
+  ProcessIdentitySchema,
+  parseRecord,
+  processState,
+} from "../util/process-identity.ts";
 
 /** The default refresh interval of a lock's lease, ms; the lease period is LEASE_FACTOR times it. */
 export const LOCK_REFRESH_MS = 10_000;
 export const LEASE_FACTOR = 3;
 
-const LockRecordSchema = z.object({
+const LockRecordSchema = z.extend(ProcessIdentitySchema, {
   key: z.string(),
-  pid: z.number(),
-  host: z.string(),
-  bootId: z.optional(z.string()),
-  start: z.optional(z.string()),
   /** When the owner took the lock (ISO 8601). */
   since: z.string(),
   /** The lease period: a lock from another host not refreshed for this long has expired. */
@@ -75,15 +76,6 @@ async function look(file: string): Promise<{ text: string; mtimeMs: number } | u
     return { text, mtimeMs: info.mtimeMs };
   } catch {
     return undefined; // just released: try again
-  }
-}
-
-function parse(text: string): LockRecord | undefined {
-  try {
-    const parsed = LockRecordSchema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
   }
 }
 
@@ -197,7 +189,7 @@ export async function acquireLock(key: string, options: LockOptions = {}): Promi
     if (seen === undefined || seen.text !== now.text || seen.mtimeMs !== now.mtimeMs) {
       seen = { ...now, since: performance.now() };
     }
-    const owner = parse(now.text);
+    const owner = parseRecord(LockRecordSchema, now.text);
     if (stale(seen, owner) && (await removeStale(file, seen))) continue;
     if (owner && told !== now.text) {
       told = now.text;

@@ -4,13 +4,25 @@
 // (boot id, start time) is not. Where /proc is missing (macOS) both are undefined and the pid alone decides.
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
+import * as z from "zod/mini";
 
-export interface ProcessIdentity {
-  pid: number;
-  host: string;
-  bootId?: string | undefined;
+export const ProcessIdentitySchema = z.object({
+  pid: z.number(),
+  host: z.string(),
+  bootId: z.optional(z.string()),
   /** Start time in clock ticks since boot, as a decimal string. */
-  start?: string | undefined;
+  start: z.optional(z.string()),
+});
+export type ProcessIdentity = z.infer<typeof ProcessIdentitySchema>;
+
+/** A record read back from JSON text, or undefined when the text is not one (empty, truncated, other). */
+export function parseRecord<T extends z.ZodMiniType>(schema: T, text: string): z.infer<T> | undefined {
+  try {
+    const parsed = schema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function read(file: string): string | undefined {
@@ -33,7 +45,13 @@ const bootId = read("/proc/sys/kernel/random/boot_id");
 
 /** This process, as a lock or a temporary folder records it. */
 export function currentProcess(): ProcessIdentity {
-  return { pid: process.pid, host: hostname(), bootId, start: processStart(process.pid) };
+  const start = processStart(process.pid);
+  return {
+    pid: process.pid,
+    host: hostname(),
+    ...(bootId === undefined ? {} : { bootId }),
+    ...(start === undefined ? {} : { start }),
+  };
 }
 
 function alive(pid: number): boolean {
