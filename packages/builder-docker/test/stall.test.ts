@@ -37,6 +37,15 @@ describe.skipIf(!world)(`a stalled push ${world ? "" : `(${NO_WORLD})`}`, () => 
     );
     imageName = await spec.imageName();
     const request = { spec, imageName, identity: await spec.identity(), push: true };
+    // Built first without the short timeout (and without pushing), so that the stalled run's build is all
+    // cache hits: only its push can stall.
+    const context = { signal: new AbortController().signal, credentials: createStaticCredentials({}) };
+    const local = await runBuild(
+      createDockerBuilder({ docker: world?.docker, mode: "classic" }),
+      { ...request, push: false },
+      context,
+    );
+    expect(local.error).toBeUndefined();
     let pushStarted = 0;
     const captured = await runBuild(
       {
@@ -51,7 +60,7 @@ describe.skipIf(!world)(`a stalled push ${world ? "" : `(${NO_WORLD})`}`, () => 
           }),
       },
       request,
-      { signal: new AbortController().signal, credentials: createStaticCredentials({}) },
+      context,
     );
     const seconds = (performance.now() - pushStarted) / 1000;
     expect(pushStarted).toBeGreaterThan(0);
