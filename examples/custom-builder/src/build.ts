@@ -1,7 +1,6 @@
 // The stages of one buildah build: prepare (checks, the docker builder's context, credentials), run
 // `buildah build`, then `buildah push`; and a failed command as core's typed error.
-import { access, constants, mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { access, constants, readFile } from "node:fs/promises";
 import path from "node:path";
 import { type DockerContext, writeDockerContext } from "@imagespec/builder-docker";
 import { BuildFailedError, type ImageSpecError, SpecValidationError } from "@imagespec/core";
@@ -12,8 +11,10 @@ import {
   credentialSecrets,
   type ExecResult,
   fileSecrets,
+  makeWorkDir,
   pushFailureError,
   resolveCredentials,
+  stallError,
   type TemporaryDockerConfig,
   writeDockerConfig,
 } from "@imagespec/core/kit";
@@ -69,28 +70,45 @@ export async function buildImage(
   emit({ type: "build-start", imageName, builder: NAME });
   for (const warning of prepared.context.warnings) emit({ type: "warning", imageName, ...warning });
 
-  const work = await mkdtemp(path.join(tmpdir(), "imagespec-buildah-"));
+  const work = await makeWorkDir("buildah");
   let auth: TemporaryDockerConfig | undefined;
   try {
-    const contextDir = path.join(work, "context");
+    const contextDir = path.join(work.dir, "context");
     await writeDockerContext(
       { ...prepared.context, dockerfile: prepared.dockerfile },
       contextDir,
       job.context.signal,
     );
     job.checkAbort();
-    // buildah reads docker's config.json format; `base: false` keeps only the `auths`. For a host it does
-    // not list, buildah still falls back to its own files, which core's auth chain has already consulted.
+    // buildah reads docker's config.json format, `credHelpers` included (the kit's helper, found on the PATH
+    // of auth.env); `base: false` keeps nothing else. For a host it does not list, buildah still falls back
+    // to its own files, which core's auth chain has already consulted.
     if (prepared.credentials.size > 0) auth = await writeDockerConfig(prepared.credentials, { base: false });
-    const authArgs = auth === undefined ? [] : ["--authfile", auth.file];
-    await runBuildah(job, prepared, contextDir, authArgs);
-    const digest = push ? await pushImage(job, prepared, authArgs, path.join(work, "digest")) : undefined;
+    const tool: Tool = {
+      authArgs: auth === undefined ? [] : ["--authfile", auth.file],
+      env: auth?.env ?? {},
+    };
+    await runBuildah(job, prepared, contextDir, tool);
+    const digest = push ? await pushImage(job, prepared, tool, path.join(work.dir, "digest")) : undefined;
     emit({ type: "build-end", imageName, builder: NAME, seconds: (performance.now() - started) / 1000 });
     return digest === undefined ? { imageName } : { imageName, digest };
   } finally {
-    await rm(work, { recursive: true, force: true });
+    await work.remove();
     await auth?.remove();
   }
+}
+
+/** How buildah reaches the credentials: its --authfile and the variables that find the kit's helper. */
+interface Tool {
+  authArgs: string[];
+  env: Record<string, string>;
+}
+
+/** Throws the stall error of a buildah command stopped by the stall timeout. */
+function assertNotStalled(job: Job, result: ExecResult, what: "build" | "push", tail: string): void {
+  if (!result.stalled) return;
+  const failure = { builder: NAME, imageName: job.request.imageName, step: what, logTail: tail };
+  throw stallError(failure, `buildah ${what}`, job.setup.stallTimeout);
 }
 
 /** The checks before anything runs, the context, and the credentials of every registry the build touches. */
@@ -130,12 +148,7 @@ async function prepare(job: Job, builder: Builder, render: () => Promise<Rendere
 }
 
 /** `buildah build`; a stopped build's leftover containers are removed. */
-async function runBuildah(
-  job: Job,
-  prepared: Prepared,
-  contextDir: string,
-  authArgs: string[],
-): Promise<void> {
+async function runBuildah(job: Job, prepared: Prepared, contextDir: string, tool: Tool): Promise<void> {
   const { setup, request } = job;
   const { imageName } = request;
   const { signal, emit } = job.context;
@@ -146,14 +159,16 @@ async function runBuildah(
     args: [
       "build",
       ...budFlags(job, prepared),
-      ...authArgs,
+      ...tool.authArgs,
       "--file",
       path.join(contextDir, "Dockerfile"),
       "--tag",
       imageName,
       contextDir,
     ],
+    env: tool.env,
     signal,
+    stallTimeout: setup.stallTimeout,
     onLine: (raw) => {
       const { line, step } = log.add(raw);
       emit({ type: "step-log", imageName, line, ...(step === undefined ? {} : { step }) });
@@ -164,6 +179,7 @@ async function runBuildah(
     if (built.canceled) await removeLeftovers(setup, containersBefore, log, prepared.dockerfile, warn);
     throw job.cancelled();
   }
+  assertNotStalled(job, built, "build", log.tail);
   if (built.exitCode !== 0) throw failed(job, built, log, "build");
 }
 
@@ -186,7 +202,7 @@ function budFlags({ setup, request }: Job, { context, pulls }: Prepared): string
 async function pushImage(
   job: Job,
   prepared: Prepared,
-  authArgs: string[],
+  tool: Tool,
   digestFile: string,
 ): Promise<string | undefined> {
   const { setup } = job;
@@ -199,20 +215,23 @@ async function pushImage(
     file: setup.buildah,
     args: [
       "push",
-      ...authArgs,
+      ...tool.authArgs,
       ...(isLoopbackHost(registryHost(imageName)) ? ["--tls-verify=false"] : []),
       "--digestfile",
       digestFile,
       imageName,
       `docker://${imageName}`,
     ],
+    env: tool.env,
     signal,
+    stallTimeout: setup.stallTimeout,
     onLine: (raw) => {
       emit({ type: "step-log", imageName, step: "push", line: pushLog.add(raw).line });
     },
   });
   // A push that finished before the abort was noticed did happen: only a stopped one is a cancel.
   if (pushed.canceled) throw job.cancelled();
+  assertNotStalled(job, pushed, "push", pushLog.tail);
   if (pushed.exitCode !== 0) throw pushFailed(job, pushed, pushLog);
   const digest = (await readFile(digestFile, "utf8").catch(() => "")).trim() || undefined;
   emit({ type: "push-end", imageName, ...(digest === undefined ? {} : { digest }) });

@@ -5,7 +5,7 @@
 // that never reach argv, and the optional `exists` and `render`.
 import { type DockerContext, renderDockerContext, writeDockerContext } from "@imagespec/builder-docker";
 import { BuildFailedError, type ExistenceAnswer, ImageSpecError } from "@imagespec/core";
-import { cancellable, type Exec, execProcess } from "@imagespec/core/kit";
+import { cancellable, type Exec, execProcess, stallTimeoutSeconds } from "@imagespec/core/kit";
 import {
   type Builder,
   type BuilderCapabilities,
@@ -25,6 +25,11 @@ export const BuildahBuilderOptionsSchema = z.strictObject({
     .string()
     .regex(/^[a-z0-9][a-z0-9_.-]*$/)
     .optional(),
+  /**
+   * Seconds without a line of output from `buildah build` or `buildah push` after which it is stopped and
+   * the build fails at that step. Default: $IMAGESPEC_STALL_TIMEOUT, else 300; 0: no limit.
+   */
+  stallTimeout: z.number().min(0).optional(),
   /** Runs every process; tests pass a fake to check argv without buildah. Default: core's execProcess. */
   exec: z.custom<Exec>((value) => typeof value === "function", { message: "must be a function" }).optional(),
 });
@@ -72,6 +77,7 @@ export function createBuildahBuilder(options: BuildahBuilderOptions = {}): Build
     buildah: opts.buildah ?? process.env.IMAGESPEC_BUILDAH ?? "buildah",
     network: opts.network ?? "host",
     exec: opts.exec ?? execProcess,
+    stallTimeout: stallTimeoutSeconds(opts.stallTimeout),
   };
   const { buildah, exec } = setup;
 

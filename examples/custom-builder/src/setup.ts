@@ -9,4 +9,6 @@ export interface BuildahSetup {
   /** The network of RUN steps; "default" passes no flag. */
   readonly network: string;
   readonly exec: Exec;
+  /** Seconds without output before a buildah command is stopped as stalled; 0: no limit. */
+  readonly stallTimeout: number;
 }

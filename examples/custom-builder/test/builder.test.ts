@@ -1,6 +1,7 @@
 // The buildah builder without buildah: every process goes through the `exec` option, so these tests see the
 // exact argv of each call, the temporary auth file while it exists, the Dockerfile buildah is given, and feed
 // the builder output recorded from buildah 1.28.2 (Debian 12).
+import { execFile } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
@@ -71,10 +72,27 @@ interface Reply {
 }
 
 /** One buildah call as the fake saw it, with what existed on disk while it ran. */
+/** What the credential helper first on `PATH` (as buildah finds it) answers `get` for each server, parsed. */
+async function askHelper(PATH: string, servers: string[]): Promise<Record<string, unknown>> {
+  const helper = path.join(PATH.split(path.delimiter)[0] ?? "", "docker-credential-imagespec");
+  const answers: Record<string, unknown> = {};
+  for (const server of servers) {
+    const out = await new Promise<string>((resolve) => {
+      execFile(helper, ["get"], (_, stdout) => resolve(stdout)).stdin?.end(server);
+    });
+    if (out.startsWith("{")) answers[server] = JSON.parse(out);
+  }
+  return answers;
+}
+
+const SERVERS = [LOCAL, "https://index.docker.io/v1/", "ghcr.io"];
+
 interface Call {
   args: string[];
   /** The auth file's JSON and mode, when `--authfile` was given. */
   auth?: { path: string; json: unknown; mode: number };
+  /** The credential helper's answers while the call ran, by server. */
+  helper?: Record<string, unknown>;
   /** The Dockerfile given with `--file`. */
   dockerfile?: string;
 }
@@ -98,6 +116,7 @@ function fakeExec(reply: (args: string[]) => Reply = () => ({})) {
         json: JSON.parse(readFileSync(auth, "utf8")),
         mode: statSync(auth).mode & 0o777,
       };
+      call.helper = await askHelper(request.env?.PATH ?? "", SERVERS);
     }
     const file = option("--file");
     if (file !== undefined) call.dockerfile = readFileSync(file, "utf8");
@@ -163,7 +182,7 @@ const nonLog = (events: ReadonlyArray<{ type: string }>) =>
   events.filter((e) => e.type !== "step-log").map((e) => e.type);
 
 describe("buildah builder: building and pushing", () => {
-  it("runs `buildah build` then `buildah push` with the credentials only in a 0600 auth file, deleted after", async () => {
+  it("runs `buildah build` then `buildah push` with the credentials from the kit's helper (a 0600 auth file names it), deleted after", async () => {
     const canary = `canary${Date.now()}`;
     const dir = folder({ netrc: `machine 127.0.0.1 login u password ${canary}\n` });
     const req = await request(
@@ -217,7 +236,11 @@ describe("buildah builder: building and pushing", () => {
       `docker://${req.imageName}`,
     ]);
     const token = Buffer.from(`u:${canary}`).toString("base64");
-    expect(built.auth).toEqual({ path: auth, json: { auths: { [LOCAL]: { auth: token } } }, mode: 0o600 });
+    expect(built.auth).toEqual({ path: auth, json: { credHelpers: { [LOCAL]: "imagespec" } }, mode: 0o600 });
+    expect(JSON.stringify(built.auth)).not.toContain(token);
+    for (const call of [built, pushed]) {
+      expect(call.helper).toEqual({ [LOCAL]: { ServerURL: LOCAL, Username: "u", Secret: canary } });
+    }
     expect(existsSync(auth)).toBe(false);
     expect(existsSync(path.dirname(auth))).toBe(false);
     expect(existsSync(context)).toBe(false);
@@ -263,10 +286,15 @@ describe("buildah builder: building and pushing", () => {
     expect(credentials.asked).toEqual(["docker.io", "ghcr.io"]);
     // docker's config.json format, Docker Hub under docker's key (buildah's containers/image reads it so).
     expect(work(calls)[1]?.auth?.json).toEqual({
-      auths: {
-        "https://index.docker.io/v1/": { auth: Buffer.from("hub:hub-pass-123").toString("base64") },
-        "ghcr.io": { identitytoken: "tok-en-123" },
+      credHelpers: { "https://index.docker.io/v1/": "imagespec", "ghcr.io": "imagespec" },
+    });
+    expect(work(calls)[1]?.helper).toEqual({
+      "https://index.docker.io/v1/": {
+        ServerURL: "https://index.docker.io/v1/",
+        Username: "hub",
+        Secret: "hub-pass-123",
       },
+      "ghcr.io": { ServerURL: "ghcr.io", Username: "<token>", Secret: "tok-en-123" },
     });
   });
 

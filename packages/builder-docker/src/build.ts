@@ -1,14 +1,16 @@
 // The stages of one docker build: prepare (checks, context, credentials), announce, run `docker build` or
 // `docker buildx build`, and push (buildx pushes itself; classic runs `docker push`).
-import { access, constants, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { access, constants } from "node:fs/promises";
 import path from "node:path";
 import { SpecValidationError, UnsupportedCapabilityError } from "@imagespec/core";
 import {
   createRedactor,
   credentialSecrets,
+  type ExecResult,
   fileSecrets,
+  makeWorkDir,
   resolveCredentials,
+  stallError,
   type TemporaryDockerConfig,
   writeDockerConfig,
 } from "@imagespec/core/kit";
@@ -43,23 +45,31 @@ export async function buildImage(
   const started = performance.now();
   announce(job, prepared.rendered);
 
-  const work = await mkdtemp(path.join(tmpdir(), "imagespec-docker-"));
+  const work = await makeWorkDir("docker");
   let config: TemporaryDockerConfig | undefined;
   try {
-    const contextDir = path.join(work, "context");
+    const contextDir = path.join(work.dir, "context");
     await writeContext(prepared.rendered, contextDir, job.context.signal);
     job.checkAbort();
     if (prepared.credentials.size > 0) config = await writeDockerConfig(prepared.credentials);
-    const env: Record<string, string> = { DOCKER_BUILDKIT: "1" };
-    if (config !== undefined) env.DOCKER_CONFIG = config.dir;
-    const digest = await runDocker(job, prepared, env, contextDir, path.join(work, "metadata.json"));
+    const env: Record<string, string> = { DOCKER_BUILDKIT: "1", ...config?.env };
+    const digest = await runDocker(job, prepared, env, contextDir, path.join(work.dir, "metadata.json"));
     const seconds = (performance.now() - started) / 1000;
     job.context.emit({ type: "build-end", imageName, builder: NAME, seconds });
     return digest === undefined ? { imageName } : { imageName, digest };
   } finally {
-    await rm(work, { recursive: true, force: true });
+    await work.remove();
     await config?.remove();
   }
+}
+
+/** Throws the stall error of a docker command stopped by the stall timeout. */
+function assertNotStalled(job: Job, result: ExecResult, step: "build" | "push", tail: string): void {
+  if (!result.stalled) return;
+  const { imageName } = job.request;
+  const command =
+    step === "push" ? "docker push" : job.runMode === "buildx" ? "docker buildx build" : "docker build";
+  throw stallError({ builder: NAME, imageName, step, logTail: tail }, command, job.setup.stallTimeout);
 }
 
 /** The checks before anything runs, the rendered context, and the credentials of every registry touched. */
@@ -139,8 +149,10 @@ async function runDocker(
     emit({ type: "step-log", imageName, line, ...(step === undefined ? {} : { step }) });
   };
   const args = buildArgs(job, rendered, contextDir, metadataFile);
-  const result = await job.setup.exec({ file: job.setup.docker, args, env, signal, onLine });
+  const { stallTimeout } = job.setup;
+  const result = await job.setup.exec({ file: job.setup.docker, args, env, signal, onLine, stallTimeout });
   if (result.canceled || signal.aborted) throw job.cancelled();
+  assertNotStalled(job, result, "build", log.tail);
   if (result.exitCode !== 0) throw failed(job, result, log, "build");
   if (!push) return undefined;
 
@@ -166,16 +178,19 @@ async function pushClassic(
   job.checkAbort();
   emit({ type: "push-start", imageName });
   const pushLog = new BuildLog(redact);
+  const args = ["push", imageName];
   const pushed = await job.setup.exec({
     file: job.setup.docker,
-    args: ["push", imageName],
+    args,
     env,
     signal,
+    stallTimeout: job.setup.stallTimeout,
     onLine: (raw) => {
       emit({ type: "step-log", imageName, step: "push", line: pushLog.add(raw).line });
     },
   });
   if (pushed.canceled || signal.aborted) throw job.cancelled();
+  assertNotStalled(job, pushed, "push", pushLog.tail);
   if (pushed.exitCode !== 0) throw pushFailed(job, pushed, pushLog);
   return /digest: (sha256:[0-9a-f]{64})/.exec(pushed.stdout)?.[1] ?? (await repoDigest(job, env));
 }

@@ -4,7 +4,7 @@
 // reach the CLI only through a temporary DOCKER_CONFIG, and every process goes through one Exec (core's
 // builder kit).
 
-import { cancellable, cancellation, execProcess } from "@imagespec/core/kit";
+import { cancellable, cancellation, execProcess, stallTimeoutSeconds } from "@imagespec/core/kit";
 import type { Builder, BuilderCapabilities, BuildRequest } from "@imagespec/core/plugin";
 import { buildImage } from "./build.ts";
 import { writeContext } from "./context.ts";
@@ -42,6 +42,7 @@ export function createDockerBuilder(options: DockerBuilderOptions = {}): DockerB
     docker: opts.docker ?? process.env.IMAGESPEC_DOCKER ?? "docker",
     exec: opts.exec ?? execProcess,
     network: opts.network ?? "host",
+    stallTimeout: stallTimeoutSeconds(opts.stallTimeout),
   };
   let mode: RunMode | undefined = opts.mode === "auto" || opts.mode === undefined ? undefined : opts.mode;
   let probing: Promise<RunMode> | undefined;

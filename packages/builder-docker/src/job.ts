@@ -16,6 +16,8 @@ export interface DockerSetup {
   readonly exec: Exec;
   /** `--network`; "default" passes no flag. */
   readonly network: string;
+  /** Seconds without output before a docker command is stopped as stalled; 0: no limit. */
+  readonly stallTimeout: number;
 }
 
 export interface Job extends Cancellation {

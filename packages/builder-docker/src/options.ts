@@ -29,6 +29,11 @@ export const DockerBuilderOptionsSchema = z.strictObject({
    * adds `flytekit==<version>`. Not part of the tag. Default false.
    */
   addFlytekit: z.optional(z.union([z.boolean(), z.string().check(z.regex(/^[A-Za-z0-9.!+*-]+$/))])),
+  /**
+   * Seconds without a line of output from `docker build` or `docker push` after which it is stopped and the
+   * build fails at that step. Default: $IMAGESPEC_STALL_TIMEOUT, else 300; 0: no limit.
+   */
+  stallTimeout: z.optional(z.number().check(z.gte(0))),
   /** Runs every process (tests pass a fake). Default: core's `execProcess` (execa). */
   exec: z.optional(z.custom<Exec>((value) => typeof value === "function", { message: "must be a function" })),
 });

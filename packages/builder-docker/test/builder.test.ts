@@ -1,6 +1,7 @@
 // The runner without Docker: every process goes through the `exec` option, so these tests see the exact
 // argv and environment of each docker call, the temporary DOCKER_CONFIG while it exists, and feed the
 // builder recorded BuildKit output.
+import { execFile } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
@@ -58,6 +59,8 @@ interface Call {
   env: Record<string, string>;
   /** config.json of DOCKER_CONFIG, its mode, and the folder's entries. */
   config?: { json: Record<string, unknown>; mode: number; entries: string[] };
+  /** What the credential helper on the call's PATH answered docker's `get localhost:5000`, while it ran. */
+  helper?: string;
   /** The Dockerfile of the context folder (a build's last argument). */
   dockerfile?: string;
 }
@@ -67,6 +70,14 @@ type Reply = Partial<ExecResult> & {
   waitForAbort?: boolean;
   write?: Record<string, string>;
 };
+
+/** Runs the `docker-credential-imagespec get` that docker would find first on `PATH`; its output. */
+function askHelper(PATH: string, server: string): Promise<string> {
+  const helper = path.join(PATH.split(path.delimiter)[0] ?? "", "docker-credential-imagespec");
+  return new Promise((resolve) => {
+    execFile(helper, ["get"], (_, stdout) => resolve(stdout)).stdin?.end(server);
+  });
+}
 
 /** An Exec that answers each call with `reply(args)` and records it. */
 function fakeExec(reply: (args: string[]) => Reply) {
@@ -83,6 +94,7 @@ function fakeExec(reply: (args: string[]) => Reply) {
         mode: statSync(file).mode & 0o777,
         entries: readdirSync(env.DOCKER_CONFIG).sort(),
       };
+      call.helper = await askHelper(env.PATH ?? "", "localhost:5000");
     }
     const last = args.at(-1) ?? "";
     if (existsSync(path.join(last, "Dockerfile")))
@@ -340,7 +352,7 @@ describe("registry credentials", () => {
     "docker.io": { kind: "identity-token", identityToken: `token-${canary}` },
   } satisfies Record<string, RegistryCredentials>);
 
-  it("reach docker through a temporary DOCKER_CONFIG (0600, removed afterwards), never argv", async () => {
+  it("reach docker through a temporary DOCKER_CONFIG's credential helper (removed afterwards), never a file or argv", async () => {
     const userConfig = folder({
       "config.json": JSON.stringify({
         auths: { "old.example": { auth: "b2xkOm9sZA==" } },
@@ -361,14 +373,20 @@ describe("registry credentials", () => {
     expect(build.config).toEqual({
       json: {
         proxies: { default: { httpProxy: "http://proxy.example:3128" } },
-        auths: {
-          "localhost:5000": { auth: Buffer.from(`u:${canary}`).toString("base64") },
-          "https://index.docker.io/v1/": { identitytoken: `token-${canary}` },
-        },
+        credHelpers: { "localhost:5000": "imagespec", "https://index.docker.io/v1/": "imagespec" },
       },
       mode: 0o600,
-      entries: ["cli-plugins", "config.json"],
+      entries: [".imagespec-owner", "bin", "cli-plugins", "config.json", "credentials.sock"],
     });
+    // docker asks the helper, which asks the builder's process: the password is in no file.
+    for (const call of [build, push]) {
+      expect(JSON.parse(call.helper ?? "")).toEqual({
+        ServerURL: "localhost:5000",
+        Username: "u",
+        Secret: canary,
+      });
+    }
+    expect(JSON.stringify(build.config)).not.toContain(Buffer.from(`u:${canary}`).toString("base64"));
     expect(push.env.DOCKER_CONFIG).toBe(build.env.DOCKER_CONFIG);
     expect(existsSync(build.env.DOCKER_CONFIG as string)).toBe(false);
     expect(JSON.stringify(calls.map((c) => c.args))).not.toContain(canary);

@@ -1,12 +1,12 @@
 // The stages of one envd build: prepare (checks, envd's version, context, credentials), then write the
 // context, select the envd context and run `envd build` with --tag (local) or --output ...,push=true.
-import { access, constants, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { access, constants } from "node:fs/promises";
 import path from "node:path";
 import { BuildFailedError, SpecValidationError } from "@imagespec/core";
 import {
   createRedactor,
   credentialSecrets,
+  makeWorkDir,
   resolveCredentials,
   type TemporaryDockerConfig,
   writeDockerConfig,
@@ -84,17 +84,16 @@ export async function buildImage(
   emit({ type: "build-start", imageName, builder: NAME });
   for (const warning of rendered.warnings) emit({ type: "warning", imageName, ...warning });
 
-  const work = await mkdtemp(path.join(tmpdir(), "imagespec-envd-"));
+  const work = await makeWorkDir("envd");
   let config: TemporaryDockerConfig | undefined;
   try {
     // envd names the environment after the folder: the last component of the spec's name.
-    const dir = path.join(work, spec.name.slice(spec.name.lastIndexOf("/") + 1));
+    const dir = path.join(work.dir, spec.name.slice(spec.name.lastIndexOf("/") + 1));
     await writeEnvdContext(rendered, dir, job.context.signal);
     job.checkAbort();
     if (credentials.size > 0) config = await writeDockerConfig(credentials);
-    const env: Record<string, string> = {};
+    const env: Record<string, string> = { ...config?.env };
     if (!job.setup.opts.analytics) env.ENVD_ANALYTICS = "false";
-    if (config !== undefined) env.DOCKER_CONFIG = config.dir;
 
     const runner = createRunner(job, env, redact);
     if (registryConfig !== undefined)
@@ -113,7 +112,7 @@ export async function buildImage(
     emit({ type: "build-end", imageName, builder: NAME, seconds: (performance.now() - started) / 1000 });
     return log.digest === undefined || !push ? { imageName } : { imageName, digest: log.digest };
   } finally {
-    await rm(work, { recursive: true, force: true });
+    await work.remove();
     await config?.remove();
   }
 }

@@ -4,7 +4,7 @@
 // failing step. Credentials reach envd only through a temporary DOCKER_CONFIG (envd loads docker's config
 // file for BuildKit's registry auth), and every process goes through one Exec (core's builder kit).
 
-import { cancellable, execProcess } from "@imagespec/core/kit";
+import { cancellable, execProcess, stallTimeoutSeconds } from "@imagespec/core/kit";
 import type { Builder, BuildRequest } from "@imagespec/core/plugin";
 import { buildImage, probeVersion } from "./build.ts";
 import { writeEnvdContext } from "./context.ts";
@@ -18,6 +18,7 @@ export function createEnvdBuilder(options: EnvdBuilderOptions = {}): Builder {
     opts,
     envd: opts.envd ?? process.env.IMAGESPEC_ENVD ?? "envd",
     exec: opts.exec ?? execProcess,
+    stallTimeout: stallTimeoutSeconds(opts.stallTimeout),
   };
   /** The version of the envd found, once known (probed by the first build). */
   let known: string | undefined;

@@ -2,11 +2,12 @@
 // the envd context the build runs in.
 
 import { SpecValidationError } from "@imagespec/core";
-import type { ExecResult } from "@imagespec/core/kit";
+import { type ExecResult, stallError } from "@imagespec/core/kit";
 import { failed } from "./failures.ts";
 import type { Job } from "./job.ts";
 import { EnvdLog } from "./log.ts";
 import { CONTEXT_NAME } from "./options.ts";
+import { NAME } from "./types.ts";
 
 /** flytekit's local sandbox registry, whose BuildKit listens on localhost:30003. */
 const FLYTE_LOCAL_REGISTRY = "localhost:30000";
@@ -35,6 +36,7 @@ export function createRunner(
       args,
       env,
       signal,
+      stallTimeout: job.setup.stallTimeout,
       onLine: (raw) => {
         const line = log.add(raw);
         if (!quiet) emit({ type: "step-log", imageName, step: line.step ?? step, line: line.line });
@@ -45,6 +47,10 @@ export function createRunner(
       },
     });
     if (result.canceled || signal.aborted) throw job.cancelled();
+    if (result.stalled) {
+      const failure = { builder: NAME, imageName, step, logTail: log.tail };
+      throw stallError(failure, `envd ${args[0]}`, job.setup.stallTimeout);
+    }
     return { result, log };
   };
   return {

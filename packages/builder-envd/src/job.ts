@@ -10,6 +10,8 @@ export interface EnvdSetup {
   /** The envd CLI. */
   readonly envd: string;
   readonly exec: Exec;
+  /** Seconds without output before an envd command is stopped as stalled; 0: no limit. */
+  readonly stallTimeout: number;
 }
 
 export interface Job extends Cancellation {

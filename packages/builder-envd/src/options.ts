@@ -23,6 +23,11 @@ export const EnvdBuilderOptionsSchema = z.strictObject({
   defaultPythonVersion: z.optional(z.string().check(z.regex(/^\d+\.\d+$/))),
   /** envd's usage analytics (ENVD_ANALYTICS). Default false: builds send nothing. */
   analytics: z.optional(z.boolean()),
+  /**
+   * Seconds without a line of output from an envd command after which it is stopped and the build fails at
+   * that step. Default: $IMAGESPEC_STALL_TIMEOUT, else 300; 0: no limit.
+   */
+  stallTimeout: z.optional(z.number().check(z.gte(0))),
   /** Runs every process (tests pass a fake). Default: core's `execProcess` (execa). */
   exec: z.optional(z.custom<Exec>((value) => typeof value === "function", { message: "must be a function" })),
 });

@@ -1,6 +1,7 @@
 // The runner without envd: every process goes through the `exec` option, so these tests see the exact argv
 // and environment of each envd call, the temporary DOCKER_CONFIG and the build context while they exist,
 // and feed the builder envd output written in envd's formats (fixtures/README.md).
+import { execFile } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -36,11 +37,21 @@ afterEach(() => {
 });
 
 /** One envd call as the fake saw it, with what existed on disk while it ran. */
+/** Runs the `docker-credential-imagespec get` that envd would find first on `PATH`; its output. */
+function askHelper(PATH: string, server: string): Promise<string> {
+  const helper = path.join(PATH.split(path.delimiter)[0] ?? "", "docker-credential-imagespec");
+  return new Promise((resolve) => {
+    execFile(helper, ["get"], (_, stdout) => resolve(stdout)).stdin?.end(server);
+  });
+}
+
 interface Call {
   args: string[];
   env: Record<string, string>;
   /** config.json of DOCKER_CONFIG and its mode. */
   config?: { json: Record<string, unknown>; mode: number };
+  /** What the credential helper on the call's PATH answered `get localhost:5000`, while the call ran. */
+  helper?: string;
   /** build.envd and the other files of `--path` (a build's context). */
   buildEnvd?: string;
   files?: string[];
@@ -66,6 +77,7 @@ function fakeEnvd(reply: (args: string[]) => Reply | undefined = () => undefined
     if (env.DOCKER_CONFIG) {
       const file = path.join(env.DOCKER_CONFIG, "config.json");
       call.config = { json: JSON.parse(readFileSync(file, "utf8")), mode: statSync(file).mode & 0o777 };
+      call.helper = await askHelper(env.PATH ?? "", "localhost:5000");
     }
     const dir = args[0] === "build" ? args[args.indexOf("--path") + 1] : undefined;
     if (dir !== undefined && existsSync(dir)) {
@@ -323,7 +335,7 @@ describe("registry configuration and credentials", () => {
     expect(missing.argv()).toEqual(["version"]);
   });
 
-  it("passes the auth chain's credentials through a temporary DOCKER_CONFIG, never in argv, and masks them", async () => {
+  it("passes the auth chain's credentials through a temporary DOCKER_CONFIG's helper, never a file or argv, and masks them", async () => {
     const password = "s3cr3t-Pa55word!";
     const credentials = createStaticCredentials({
       "localhost:5000": { kind: "basic", username: "ci", password } satisfies RegistryCredentials,
@@ -338,8 +350,12 @@ describe("registry configuration and credentials", () => {
     expect(credentials.asked).toEqual(["localhost:5000", "registry.internal:5001"]); // push target, base image
     for (const call of calls.slice(1)) {
       expect(call.config?.mode).toBe(0o600);
-      expect(call.config?.json.auths).toEqual({
-        "localhost:5000": { auth: Buffer.from(`ci:${password}`).toString("base64") },
+      expect(call.config?.json.credHelpers).toEqual({ "localhost:5000": "imagespec" });
+      expect(JSON.stringify(call.config)).not.toContain(Buffer.from(`ci:${password}`).toString("base64"));
+      expect(JSON.parse(call.helper ?? "")).toEqual({
+        ServerURL: "localhost:5000",
+        Username: "ci",
+        Secret: password,
       });
     }
     const dockerConfig = calls.at(-1)?.env.DOCKER_CONFIG as string;

@@ -55,7 +55,10 @@ function progress(io: CliIO, verbose: boolean, json: boolean) {
         print(io.stderr, `skipped   ${name} (${event.reason})`);
         break;
       case "lock-wait":
-        print(io.stderr, `waiting   ${name} (process ${event.pid} is building it)`);
+        print(
+          io.stderr,
+          `waiting   ${name} (process ${event.pid} on ${event.host} has been building it since ${event.since})`,
+        );
         break;
       case "push-start":
         print(io.stderr, `pushing   ${name}`);

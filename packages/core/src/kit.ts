@@ -15,12 +15,21 @@ export {
   type TemporaryDockerConfig,
   writeDockerConfig,
 } from "./builder-kit/docker-config.ts";
-export { type Exec, type ExecRequest, type ExecResult, execProcess } from "./builder-kit/exec.ts";
+export {
+  DEFAULT_STALL_TIMEOUT,
+  type Exec,
+  type ExecRequest,
+  type ExecResult,
+  execProcess,
+  stallError,
+  stallTimeoutSeconds,
+} from "./builder-kit/exec.ts";
 export { LOG_TAIL_LINES, LogTail, stepName } from "./builder-kit/log-tail.ts";
 export { type PushFailure, pushFailureError } from "./builder-kit/push-errors.ts";
 export { createRedactor, credentialSecrets, fileSecrets } from "./builder-kit/redact.ts";
 export { readRequirements } from "./builder-kit/requirements.ts";
 export { shellQuote, shellWords } from "./builder-kit/shell.ts";
+export { makeWorkDir, type WorkDir } from "./builder-kit/work-dir.ts";
 export { requirementsDigest } from "./identity/identity.ts";
 export { digestFiles, listSourceTree, type TreeFile } from "./identity/tree.ts";
 export { abortable, type CancellablePromise } from "./util/abortable.ts";

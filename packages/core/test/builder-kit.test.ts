@@ -1,6 +1,8 @@
 // The builder kit with real processes and files: the exec seam (argv, env, lines, stderr on request, start
 // errors, abort), the temporary docker config (modes, contents, links, removal) and the redaction helpers.
+import { execFile } from "node:child_process";
 import {
+  chmodSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -179,18 +181,38 @@ describe("resolveCredentials", () => {
   });
 });
 
+/** What the config's credential helper answers docker's `get` for `server`: its exit code and output. */
+function askHelper(
+  config: { env: Record<string, string> },
+  server: string,
+): Promise<{ code: number; out: string }> {
+  const helper = path.join(config.env.PATH?.split(path.delimiter)[0] ?? "", "docker-credential-imagespec");
+  return new Promise((resolve) => {
+    const child = execFile(helper, ["get"], (error, stdout) =>
+      resolve({ code: error ? Number(error.code) : 0, out: stdout }),
+    );
+    child.stdin?.end(`${server}\n`);
+  });
+}
+
+/** Every file's bytes under `dir` (links not followed), for a search for secrets. */
+function allBytes(dir: string): string {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => readFileSync(path.join(e.parentPath, e.name), "utf8"))
+    .join("\n");
+}
+
 describe("writeDockerConfig", () => {
   const canary = "pw-canary-0123456789";
   const credentials = new Map<string, RegistryCredentials>([
     ["localhost:5000", { kind: "basic", username: "u", password: canary }],
     ["docker.io", { kind: "identity-token", identityToken: `token-${canary}` }],
   ]);
-  const auths = {
-    "localhost:5000": { auth: b64(`u:${canary}`) },
-    "https://index.docker.io/v1/": { identitytoken: `token-${canary}` },
-  };
+  // No `auths`: each host is sent to the kit's helper, which asks this process.
+  const credHelpers = { "localhost:5000": "imagespec", "https://index.docker.io/v1/": "imagespec" };
 
-  it("writes config.json (0600) in a new 0700 folder: the base's other keys, the auths, links to its folders", async () => {
+  it("writes config.json (0600) in a new 0700 folder: the base's other keys, the helpers, links to its folders", async () => {
     const base = folder({
       "config.json": JSON.stringify({
         auths: { "old.example": { auth: b64("old:old") } },
@@ -206,15 +228,23 @@ describe("writeDockerConfig", () => {
     const config = await writeDockerConfig(credentials, { base });
 
     expect(config.file).toBe(path.join(config.dir, "config.json"));
+    expect(config.env.DOCKER_CONFIG).toBe(config.dir);
     expect(statSync(config.dir).mode & 0o777).toBe(0o700);
     expect(statSync(config.file).mode & 0o777).toBe(0o600);
-    // credsStore and credHelpers would be asked before `auths`: left out, like the base's own auths.
+    // credsStore, credHelpers and auths of the base would be asked instead of the kit's helper: left out.
     expect(JSON.parse(readFileSync(config.file, "utf8"))).toEqual({
       proxies: { default: { httpProxy: "http://proxy.example:3128" } },
       currentContext: "remote",
-      auths,
+      credHelpers,
     });
-    expect(readdirSync(config.dir).sort()).toEqual(["buildx", "cli-plugins", "config.json"]);
+    expect(readdirSync(config.dir).sort()).toEqual([
+      ".imagespec-owner",
+      "bin",
+      "buildx",
+      "cli-plugins",
+      "config.json",
+      "credentials.sock",
+    ]);
     for (const name of ["buildx", "cli-plugins"]) {
       expect(lstatSync(path.join(config.dir, name)).isSymbolicLink()).toBe(true);
       expect(readlinkSync(path.join(config.dir, name))).toBe(path.join(base, name));
@@ -229,10 +259,40 @@ describe("writeDockerConfig", () => {
     expect(existsSync(path.join(base, "cli-plugins/docker-buildx"))).toBe(true);
   });
 
+  it("serves each host's credentials through the helper while it lives, and never writes them", async () => {
+    const config = await writeDockerConfig(credentials, { base: false });
+    expect(allBytes(config.dir)).not.toContain(canary);
+    expect(allBytes(config.dir)).not.toContain(b64(`u:${canary}`));
+    expect(await askHelper(config, "localhost:5000")).toEqual({
+      code: 0,
+      out: JSON.stringify({ ServerURL: "localhost:5000", Username: "u", Secret: canary }),
+    });
+    // docker asks about Docker Hub under its index address; an identity token is the `<token>` user.
+    const hub = await askHelper(config, "https://index.docker.io/v1/");
+    expect(JSON.parse(hub.out)).toEqual({
+      ServerURL: "https://index.docker.io/v1/",
+      Username: "<token>",
+      Secret: `token-${canary}`,
+    });
+    expect(await askHelper(config, "ghcr.io")).toEqual({
+      code: 1,
+      out: "credentials not found in native keychain",
+    });
+    const helper = "docker-credential-imagespec";
+    const copy = folder({
+      [helper]: readFileSync(path.join(config.env.PATH?.split(path.delimiter)[0] ?? "", helper), "utf8"),
+    });
+    chmodSync(path.join(copy, helper), 0o700);
+    await config.remove();
+    // The helper (a copy of it: its folder is gone) finds no one to ask: nothing is left to read.
+    const after = await askHelper({ env: { PATH: copy } }, "localhost:5000");
+    expect(after).toEqual({ code: 1, out: "credentials not found in native keychain" });
+  });
+
   it("takes the base from $DOCKER_CONFIG by default, and works without one or with a broken one", async () => {
     vi.stubEnv("DOCKER_CONFIG", folder({ "config.json": JSON.stringify({ detachKeys: "ctrl-x" }) }));
     const fromEnv = await writeDockerConfig(credentials);
-    expect(JSON.parse(readFileSync(fromEnv.file, "utf8"))).toEqual({ detachKeys: "ctrl-x", auths });
+    expect(JSON.parse(readFileSync(fromEnv.file, "utf8"))).toEqual({ detachKeys: "ctrl-x", credHelpers });
     await fromEnv.remove();
 
     for (const base of [
@@ -241,12 +301,12 @@ describe("writeDockerConfig", () => {
       folder({ "config.json": "[1]" }),
     ]) {
       const config = await writeDockerConfig(credentials, { base });
-      expect(JSON.parse(readFileSync(config.file, "utf8"))).toEqual({ auths });
+      expect(JSON.parse(readFileSync(config.file, "utf8"))).toEqual({ credHelpers });
       await config.remove();
     }
   });
 
-  it("with base: false, writes an auth file with only `auths` (what buildah --authfile reads)", async () => {
+  it("with base: false, writes an auth file with only `credHelpers` (what buildah --authfile reads)", async () => {
     vi.stubEnv(
       "DOCKER_CONFIG",
       folder({ "config.json": JSON.stringify({ proxies: {} }), "cli-plugins/x": "" }),
@@ -258,20 +318,24 @@ describe("writeDockerConfig", () => {
       ]),
       { base: false },
     );
-    expect(readdirSync(config.dir)).toEqual(["config.json"]);
+    expect(readdirSync(config.dir).sort()).toEqual([
+      ".imagespec-owner",
+      "bin",
+      "config.json",
+      "credentials.sock",
+    ]);
     expect(statSync(config.file).mode & 0o777).toBe(0o600);
     expect(readFileSync(config.file, "utf8")).toBe(
       `${JSON.stringify(
-        {
-          auths: {
-            "ghcr.io": { identitytoken: "tok-en-123" },
-            "https://index.docker.io/v1/": { auth: b64("hub:hub-pass") },
-          },
-        },
+        { credHelpers: { "ghcr.io": "imagespec", "https://index.docker.io/v1/": "imagespec" } },
         null,
         2,
       )}\n`,
     );
+    expect(JSON.parse((await askHelper(config, "https://index.docker.io/v1/")).out)).toMatchObject({
+      Username: "hub",
+      Secret: "hub-pass",
+    });
     await config.remove();
     await config.remove(); // twice is fine: a `finally` may run after an earlier clean-up
     expect(existsSync(config.dir)).toBe(false);

@@ -88,7 +88,7 @@ export function registryAuthIntegration(options: RegistryAuthIntegrationOptions)
             execProcess({
               file: docker as string,
               args,
-              env: { DOCKER_CONFIG: config.dir },
+              env: config.env,
               signal,
               onLine: (line) => lines.push(line),
             });

@@ -1,13 +1,15 @@
-// Registry credentials for an engine's CLI without putting them in argv: the auth chain's answers for the
-// hosts a build touches, written into a temporary DOCKER_CONFIG folder whose config.json (mode 0600) holds
-// `auths`. The rest of the user's docker config (contexts, proxies, plugins, buildx builders) stays visible:
-// config.json keeps its other keys, and the `cli-plugins`, `buildx` and `contexts` folders are linked. Tools
-// of the containers family (buildah, podman, skopeo) read the same `{"auths": ...}` file with `--authfile`.
-import { mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
-import { homedir, tmpdir } from "node:os";
+// Registry credentials for an engine's CLI without putting them in argv or in a file: a temporary
+// DOCKER_CONFIG folder whose config.json names, for each host a build touches, the kit's credential helper
+// (`credHelpers`), which asks this process for them over a socket (credential-helper.ts). The rest of the
+// user's docker config (contexts, proxies, plugins, buildx builders) stays visible: config.json keeps its
+// other keys, and the `cli-plugins`, `buildx` and `contexts` folders are linked. Tools of the containers
+// family (buildah, podman, skopeo) read the same file with `--authfile`, `credHelpers` included.
+import { readFile, stat, symlink, writeFile } from "node:fs/promises";
+import { homedir } from "node:os";
 import path from "node:path";
 import type { CredentialResolver, RegistryCredentials } from "../contracts.ts";
-import { dockerCredentialsKey } from "../model/grammar.ts";
+import { type CredentialHelper, serveCredentials } from "./credential-helper.ts";
+import { makeWorkDir } from "./work-dir.ts";
 
 const LINKED = ["cli-plugins", "buildx", "contexts"];
 
@@ -28,7 +30,7 @@ export async function resolveCredentials(
 export interface DockerConfigOptions {
   /**
    * The docker config folder whose other settings are kept. Default: $DOCKER_CONFIG, else ~/.docker.
-   * `false`: config.json holds `auths` only (an auth file for `buildah --authfile`, say).
+   * `false`: config.json holds `credHelpers` only (an auth file for `buildah --authfile`, say).
    */
   base?: string | false;
 }
@@ -37,8 +39,13 @@ export interface DockerConfigOptions {
 export interface TemporaryDockerConfig {
   /** The folder (mode 0700): the value of DOCKER_CONFIG. */
   dir: string;
-  /** Its config.json (mode 0600). */
+  /** Its config.json (mode 0600), which holds no credential. */
   file: string;
+  /**
+   * The variables of the tool's process: DOCKER_CONFIG, and PATH with the credential helper first. The
+   * helper answers only while this process runs and until `remove()`.
+   */
+  env: Record<string, string>;
   remove(): Promise<void>;
 }
 
@@ -53,38 +60,47 @@ async function readUserConfig(dir: string): Promise<Record<string, unknown>> {
   }
 }
 
+async function linkFolders(base: string, dir: string): Promise<void> {
+  for (const target of LINKED.map((name) => path.join(base, name))) {
+    const isDir = await stat(target).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+    if (isDir) await symlink(target, path.join(dir, path.basename(target)));
+  }
+}
+
 /**
- * Writes a docker config folder holding `credentials` as config.json `auths`, keyed as docker keys them
- * (Docker Hub under `https://index.docker.io/v1/`): `auth` (base64 of `user:password`) or `identitytoken`.
- * The base config's credential stores and helpers are left out: they would take precedence over `auths`.
+ * Writes a docker config folder whose config.json sends docker to the kit's credential helper for each host
+ * of `credentials`, keyed as docker keys them (Docker Hub under `https://index.docker.io/v1/`). The helper
+ * answers `user`/`password`, or an identity token as docker's `<token>` user. The base config's `auths`,
+ * credential store and helpers are left out: they would be asked instead.
  */
 export async function writeDockerConfig(
   credentials: ReadonlyMap<string, RegistryCredentials>,
   options: DockerConfigOptions = {},
 ): Promise<TemporaryDockerConfig> {
   const base = options.base ?? (process.env.DOCKER_CONFIG || path.join(homedir(), ".docker"));
-  const dir = await mkdtemp(path.join(tmpdir(), "imagespec-docker-config-")); // mode 0700
-  const remove = () => rm(dir, { recursive: true, force: true });
+  const work = await makeWorkDir("docker-config");
+  const { dir } = work;
+  let helper: CredentialHelper | undefined;
+  const remove = async () => {
+    await helper?.close();
+    await work.remove();
+  };
   try {
     const user: Record<string, unknown> = base === false ? {} : await readUserConfig(base);
     const { auths: _a, credsStore: _s, credHelpers: _h, ...rest } = user;
-    const auths: Record<string, Record<string, string>> = {};
-    for (const [host, c] of credentials) {
-      auths[dockerCredentialsKey(host)] =
-        c.kind === "basic"
-          ? { auth: Buffer.from(`${c.username}:${c.password}`).toString("base64") }
-          : { identitytoken: c.identityToken };
-    }
+    helper = await serveCredentials(dir, credentials);
     const file = path.join(dir, "config.json");
-    await writeFile(file, `${JSON.stringify({ ...rest, auths }, null, 2)}\n`, { mode: 0o600 });
-    for (const target of base === false ? [] : LINKED.map((name) => path.join(base, name))) {
-      const isDir = await stat(target).then(
-        (s) => s.isDirectory(),
-        () => false,
-      );
-      if (isDir) await symlink(target, path.join(dir, path.basename(target)));
-    }
-    return { dir, file, remove };
+    const config = { ...rest, credHelpers: helper.credHelpers };
+    await writeFile(file, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+    if (base !== false) await linkFolders(base, dir);
+    const env = {
+      DOCKER_CONFIG: dir,
+      PATH: [helper.bin, process.env.PATH].filter(Boolean).join(path.delimiter),
+    };
+    return { dir, file, env, remove };
   } catch (error) {
     await remove();
     throw error;

@@ -183,7 +183,8 @@ class Engine {
       const lock = await acquireLock(job.imageName, {
         dir: this.#options.lockDir,
         signal: this.#signal,
-        onWait: (owner) => this.#emit({ type: "lock-wait", imageName: job.imageName, pid: owner.pid }),
+        builder: builder.name,
+        onWait: (holder) => this.#emit({ type: "lock-wait", imageName: job.imageName, ...holder }),
       });
       try {
         // Another process may have built it while this one waited for the lock.

@@ -15,7 +15,14 @@ export type EngineEvent =
       provider?: string;
     }
   | { type: "build-skip"; imageName: string; reason: SkipReason }
-  | { type: "lock-wait"; imageName: string; pid: number };
+  | {
+      type: "lock-wait";
+      imageName: string;
+      /** Who holds the lock: its process, its host, and since when (ISO 8601). */
+      pid: number;
+      host: string;
+      since: string;
+    };
 
 /** Why an image was not built: it exists, another process built it, or (fast-fail off) it is assumed. */
 export type SkipReason = "exists" | "built-elsewhere" | "assumed-exists";
