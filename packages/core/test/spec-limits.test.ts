@@ -2,7 +2,7 @@
 // refuses what no registry or pip accepts, the JSON Schema shows each limit, keys named like Object's
 // properties stay data.
 import { describe, expect, it } from "vitest";
-import { ImageSpec, parseSpecText, specFileJsonSchema } from "../src/index.ts";
+import { ImageSpec, type ImageSpecInput, parseSpecText, specFileJsonSchema } from "../src/index.ts";
 
 const noEnv = { env: {} };
 const huge = "x".repeat(20 * 1024 * 1024);
@@ -40,7 +40,9 @@ describe("field limits", () => {
   it("builder options nest at most 32 deep", () => {
     let deep: unknown = "leaf";
     for (let i = 0; i < 40; i++) deep = [deep];
-    expect(() => new ImageSpec({ builderOptions: { deep } }, noEnv)).toThrow(/nested at most 32 deep/);
+    expect(() => new ImageSpec({ builderOptions: { deep } } as ImageSpecInput, noEnv)).toThrow(
+      /nested at most 32 deep/,
+    );
   });
 
   it("the JSON Schema of spec files shows the limits", () => {
