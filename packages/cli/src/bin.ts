@@ -16,13 +16,28 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   if (error.code !== "EPIPE") throw error;
   process.exit(process.exitCode ?? 0);
 });
-// Ctrl-C / SIGTERM stop a running build (nothing is pushed afterwards); a second Ctrl-C exits at once.
+// Ctrl-C / SIGTERM stop at once: a build or an existence check stops its processes first (nothing is pushed
+// afterwards), any other command is dropped; a second signal does not wait for that. The process then ends by
+// the signal itself, so a shell sees 130 (SIGINT) or 143 (SIGTERM), as for any program a signal stops.
 const controller = new AbortController();
+let received: NodeJS.Signals | undefined;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
+    received = signal;
     process.stderr.write(`imagespec: ${signal}: stopping\n`);
     controller.abort(new Error(`interrupted by ${signal}`));
-    process.once(signal, () => process.exit(130));
+    process.once(signal, () => endBy(signal));
   });
 }
-process.exitCode = await run(process.argv.slice(2), { signal: controller.signal });
+const code = await run(process.argv.slice(2), { signal: controller.signal });
+if (received) endBy(received);
+process.exitCode = code;
+
+/**
+ * Ends the process by `signal` with its default action. Not process.exit: Node joins its thread pool on exit,
+ * and a thread blocked in a read that never returns (a FIFO, a hung mount) would keep the process alive.
+ */
+function endBy(signal: NodeJS.Signals): void {
+  process.removeAllListeners(signal);
+  process.kill(process.pid, signal);
+}

@@ -22,6 +22,9 @@ export interface Command {
   variadic?: boolean;
   flags: readonly Flag[];
   description: string;
+  /** The command stops its own work when io.signal aborts (its child processes, temporary folders) and then
+   * returns: run waits for it. Any other command is dropped at once when the signal aborts. */
+  stopsOnAbort?: boolean;
   run(io: CliIO, args: ParsedArgs): Promise<number>;
 }
 
@@ -135,6 +138,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       "goes and a summary table; --json prints {images: [...]}. Ctrl-C stops the builds; nothing is pushed.\n" +
       "When the registry cannot say whether an image exists the build fails (FLYTE_IMG_FAST_FAIL=false:\n" +
       "assume it exists, as flytekit does). Exit 1 when a build fails.",
+    stopsOnAbort: true,
     run: build,
   },
   exists: {
@@ -144,6 +148,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     description:
       "Checks the registry (no Docker daemon needed; a spec without a registry asks its builder's local\n" +
       "image store). Exit 0 present, 1 missing, 3 unknown (with the reason).",
+    stopsOnAbort: true,
     run: exists,
   },
   render: {

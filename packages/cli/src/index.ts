@@ -95,7 +95,24 @@ async function dispatch(argv: readonly string[], io: CliIO): Promise<number> {
     verbose: values.verbose ?? false,
     out: values.out,
   };
-  return command.run(io, args);
+  const work = command.run(io, args);
+  return command.stopsOnAbort || !io.signal ? work : untilAborted(work, io.signal);
+}
+
+/** Exit code of an interrupted command (128 + SIGINT's number, as a shell reports it). */
+const INTERRUPTED = 130;
+
+/**
+ * `work`'s exit code, or INTERRUPTED as soon as `signal` aborts: a command that holds nothing to clean up is
+ * dropped, even while it waits for a read that never returns.
+ */
+function untilAborted(work: Promise<number>, signal: AbortSignal): Promise<number> {
+  if (signal.aborted) return Promise.resolve(INTERRUPTED);
+  return new Promise((resolve, reject) => {
+    const stop = () => resolve(INTERRUPTED);
+    signal.addEventListener("abort", stop, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", stop));
+  });
 }
 
 function parse(

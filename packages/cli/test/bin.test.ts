@@ -1,9 +1,10 @@
 // The built binary as a process: shebang, exit codes through process.exitCode, a closed stdout.
-import { execFile, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { execFile, execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { isBuiltin } from "node:module";
 import { tmpdir } from "node:os";
-import { beforeAll, describe, expect, it } from "vitest";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assertBuilt, BIN } from "./built-bin.ts";
 
 beforeAll(assertBuilt);
@@ -59,4 +60,50 @@ describe("dist/bin.js", () => {
   it("stops quietly with exit 0 when stdout is closed early", async () => {
     expect(await bin(["schema"], true)).toEqual({ code: 0, stdout: "", stderr: "" });
   });
+});
+
+describe("signals", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "imagespec-signal-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const fifo = path.join(dir, "fifo");
+  execFileSync("mkfifo", [fifo]);
+  // A spec module that waits for a read that never returns (nobody writes to the FIFO): `tag` is blocked in
+  // a thread of Node's pool, as on a hung mount.
+  writeFileSync(
+    path.join(dir, "spec.mjs"),
+    `import { readFile } from "node:fs/promises";\nprocess.stderr.write("reading\\n");\n` +
+      `await readFile(${JSON.stringify(fifo)});\nexport default { name: "never" };\n`,
+  );
+
+  /** Runs `tag spec.mjs`, sends `signal` once it reads; how it ended and how long after the signal. */
+  function interrupt(signal: NodeJS.Signals) {
+    return new Promise<{ code: number | null; signal: string | null; stderr: string; ms: number }>(
+      (resolve) => {
+        const child = spawn(process.execPath, [BIN, "tag", "spec.mjs"], { cwd: dir, stdio: "pipe" });
+        let stderr = "";
+        let sent = 0;
+        const killer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+        child.stderr.on("data", (chunk: Buffer) => {
+          stderr += chunk.toString();
+          if (!sent && stderr.includes("reading")) {
+            sent = performance.now();
+            child.kill(signal);
+          }
+        });
+        child.on("exit", (code, how) => {
+          clearTimeout(killer);
+          resolve({ code, signal: how, stderr, ms: performance.now() - sent });
+        });
+      },
+    );
+  }
+
+  it("SIGTERM and SIGINT stop a blocked `tag` at once, ended by the signal (a shell's 143 and 130)", async () => {
+    for (const signal of ["SIGTERM", "SIGINT"] as const) {
+      const result = await interrupt(signal);
+      expect(result).toMatchObject({ code: null, signal });
+      expect(result.stderr).toBe(`reading\nimagespec: ${signal}: stopping\n`);
+      expect(result.ms).toBeLessThan(2000);
+    }
+  }, 30_000);
 });

@@ -1,15 +1,37 @@
 // Spec files: YAML or JSON with flytekit's snake_case names (or camelCase), and TS/JS modules whose default
 // export is a spec. YAML is read through the `yaml` Document API so mapping order (part of the hash) is kept
-// and the source text of an unquoted python_version can be checked.
-import { readFile } from "node:fs/promises";
+// and the source text of an unquoted python_version can be checked. A file is a regular file of bounded size,
+// and its values are read here, not by the library's toJS: aliases within a budget, keys checked for
+// duplicates in linear time, every refusal with its line:column (docs/spec-reference.md#limits).
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { isMap, isScalar, parseDocument, type Scalar } from "yaml";
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  type Scalar,
+} from "yaml";
 import { SpecValidationError } from "./errors.ts";
 import { ImageSpec, type ImageSpecOptions } from "./image-spec.ts";
 import { PyFloat, pyRepr } from "./model/python-repr.ts";
 import { FIELD_NAMES, type ImageSpecInput, snakeCase } from "./model/schema.ts";
 import { isImageSpec } from "./model/spec.ts";
+import { readRegularFile } from "./util/regular-file.ts";
+
+/** The limits of a spec file (docs/spec-reference.md#limits). */
+export const SPEC_FILE_LIMITS = {
+  /** Bytes of a YAML/JSON spec file, checked before it is parsed. */
+  bytes: 64 * 1024,
+  /** Values in the file (scalars, lists, mappings), each alias counted as a copy of what it names. */
+  values: 100_000,
+  /** Nesting of lists and mappings. */
+  depth: 32,
+} as const;
 
 export interface LoadedSpec {
   spec: ImageSpec;
@@ -30,20 +52,16 @@ export async function loadSpecFile(file: string, options: SpecOptions = {}): Pro
   const baseDir = path.dirname(abs);
   const ext = path.extname(abs).toLowerCase();
   if ([".ts", ".mts", ".js", ".mjs"].includes(ext)) return loadModule(abs, baseDir, options);
-  let text: string;
+  const hint = "Pass the path of an imagespec.yaml, .json, .ts or .js file.";
+  let bytes: Buffer;
   try {
-    text = await readFile(abs, "utf8");
+    bytes = await readRegularFile(abs, { limit: SPEC_FILE_LIMITS.bytes, field: "", hint });
   } catch (error) {
-    throw new SpecValidationError(
-      "",
-      `cannot read spec file ${abs} (${(error as NodeJS.ErrnoException).code})`,
-      {
-        hint: "Pass the path of an imagespec.yaml, .json, .ts or .js file.",
-        cause: error,
-      },
-    );
+    if (SpecValidationError.is(error)) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new SpecValidationError("", `cannot read spec file ${abs} (${code})`, { hint, cause: error });
   }
-  return parseSpecText(text, { ...options, baseDir, source: abs });
+  return parseSpecText(bytes.toString("utf8"), { ...options, baseDir, source: abs });
 }
 
 /** Parses YAML/JSON spec text. `source` names the text in errors. */
@@ -52,13 +70,29 @@ export function parseSpecText(
   options: SpecOptions & { baseDir?: string; source?: string } = {},
 ): LoadedSpec {
   const source = options.source ?? "spec";
-  const doc = parseDocument(text, { uniqueKeys: true });
+  const size = Buffer.byteLength(text);
+  if (size > SPEC_FILE_LIMITS.bytes) {
+    throw new SpecValidationError(
+      "",
+      `${source} is ${size} bytes; a spec file is at most ${SPEC_FILE_LIMITS.bytes}`,
+      {
+        hint: "A spec lists fields; long lists of packages belong in a requirements file.",
+      },
+    );
+  }
+  const lines = new LineCounter();
+  // Duplicate keys are found by toValues (the library's uniqueKeys check is quadratic); errors are not
+  // prettified (that is quadratic in the errors of one long line): the first one is located here.
+  const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false, lineCounter: lines });
+  const at = (offset: number) => {
+    const { line, col } = lines.linePos(offset);
+    return `${source}:${line}:${col}`;
+  };
   const problem = doc.errors[0];
   if (problem) {
-    const where = problem.linePos?.[0] ? `:${problem.linePos[0].line}:${problem.linePos[0].col}` : "";
-    // yaml appends the location and a source excerpt to the message; keep its first sentence only.
-    const message = (problem.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "");
-    throw new SpecValidationError("", `${source}${where}: ${message}`, {
+    // The library's parser recurses: a document nested thousands deep ends its stack (reported as an error).
+    const message = /call stack/i.test(problem.message) ? "nested too deeply to parse" : problem.message;
+    throw new SpecValidationError("", `${at(problem.pos[0])}: ${message.split("\n")[0]}`, {
       hint: "Fix the YAML/JSON syntax.",
     });
   }
@@ -68,7 +102,7 @@ export function parseSpecText(
     });
   }
   const warnings: string[] = [];
-  const raw = doc.toJS({ mapAsMap: true }) as Map<unknown, unknown>;
+  const raw = toValues(doc, at) as Map<string, unknown>;
   const pythonNode = doc.get("python_version", true) ?? doc.get("pythonVersion", true);
   const input = toInput(raw, "", warnings);
   if (isScalar(pythonNode) && typeof pythonNode.value === "number") {
@@ -103,9 +137,68 @@ function checkUnquotedVersion(node: Scalar, warnings: string[]): number {
   return value;
 }
 
+/**
+ * The document's values: mappings as Maps with string keys (in order), lists as arrays, scalars as parsed.
+ * An alias stands for a copy of its anchor's node, counted against the value budget; an alias to no anchor,
+ * or to a node that contains it, is refused.
+ */
+function toValues(doc: Document, at: (offset: number) => string): unknown {
+  let budget = SPEC_FILE_LIMITS.values;
+  const open = new Set<Node>();
+  // Anchors as the walk meets them in document order (the library's Alias.resolve searches the whole
+  // document for each alias: quadratic). Nodes reached through an alias define no anchor again.
+  const anchors = new Map<string, Node>();
+  let viaAlias = 0;
+  type Located = { range?: readonly number[] | null } | null;
+  const fail: (node: Located, message: string, hint: string) => never = (node, message, hint) => {
+    throw new SpecValidationError("", `${at(node?.range?.[0] ?? 0)}: ${message}`, { hint });
+  };
+  const aliasHint = "Anchors and aliases (&name, *name) may repeat a value; they cannot nest it in itself.";
+  const value = (node: unknown, depth: number): unknown => {
+    if (node === null || node === undefined) return null;
+    if (--budget < 0) {
+      fail(node as Node, `more than ${SPEC_FILE_LIMITS.values} values (aliases expanded)`, aliasHint);
+    }
+    if (isAlias(node)) {
+      const target = anchors.get(node.source);
+      if (target === undefined) fail(node, `alias *${node.source} names no anchor before it`, aliasHint);
+      if (open.has(target)) fail(node, `alias *${node.source} is inside the node it names`, aliasHint);
+      viaAlias++;
+      const copy = value(target, depth);
+      viaAlias--;
+      return copy;
+    }
+    const anchor = (node as { anchor?: string }).anchor;
+    if (anchor !== undefined && viaAlias === 0) anchors.set(anchor, node as Node);
+    if (isScalar(node)) return node.value;
+    if (depth >= SPEC_FILE_LIMITS.depth) {
+      fail(node as Node, `nested more than ${SPEC_FILE_LIMITS.depth} levels deep`, "Flatten the value.");
+    }
+    open.add(node as Node);
+    let out: unknown;
+    if (isSeq(node)) out = node.items.map((item) => value(item, depth + 1));
+    else if (isMap(node)) {
+      const map = new Map<string, unknown>();
+      for (const { key, value: item } of node.items) {
+        if (!isScalar(key) || key.value === null || typeof key.value === "object") {
+          fail((key as Located) ?? node, "a mapping key must be a string", "Write `key: value`.");
+        }
+        const name = String(key.value);
+        if (map.has(name)) fail(key, "Map keys must be unique", `"${name}" is given twice: keep one.`);
+        map.set(name, value(item, depth + 1));
+      }
+      out = map;
+    } else fail(node as Node, "is not a YAML value", "Fix the YAML/JSON syntax.");
+    open.delete(node as Node);
+    return out;
+  };
+  return value(doc.contents, 0);
+}
+
 /** Converts a parsed mapping into constructor input: snake_case keys to camelCase, nested base specs too. */
 function toInput(map: Map<unknown, unknown>, prefix: string, warnings: string[]): ImageSpecInput {
-  const out: Record<string, unknown> = {};
+  // No prototype: a `__proto__` key is then a key like any other, which the schema refuses as unknown.
+  const out: Record<string, unknown> = Object.create(null);
   const spelledAs = new Map<string, string>();
   for (const [rawKey, value] of map) {
     const key = String(rawKey);

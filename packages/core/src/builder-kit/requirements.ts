@@ -1,8 +1,7 @@
 // Reading the requirements file a spec's tag was computed from: once, and checked against the digest in the
 // identity, so that a file changed since the tag was computed never reaches the image under that tag.
-import { readFile } from "node:fs/promises";
 import { SpecValidationError } from "../errors.ts";
-import { type Identity, requirementsDigest } from "../identity/identity.ts";
+import { type Identity, readRequirementsFile, requirementsDigest } from "../identity/identity.ts";
 
 /** Files read for the tag changed before the build could use them: the image would not match its tag. */
 export function changedSinceTag(field: string, what: string): SpecValidationError {
@@ -19,12 +18,7 @@ export async function readRequirements(identity: Pick<Identity, "requirements">)
       hint: "Pass the identity of this spec (BuildRequest.identity, or await spec.identity()).",
     });
   }
-  const bytes = await readFile(file.path).catch((error: unknown) => {
-    throw new SpecValidationError("requirements", `cannot read ${file.path}`, {
-      hint: "requirements is relative to the spec file's folder.",
-      cause: error,
-    });
-  });
+  const bytes = await readRequirementsFile(file.path);
   if (requirementsDigest(bytes) !== file.sha1) throw changedSinceTag("requirements", file.path);
   return bytes;
 }

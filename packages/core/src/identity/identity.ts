@@ -2,13 +2,13 @@
 // replacing the nested base by its image name, the source tree and `copy` by MD5 digests, the requirements
 // file by the SHA-1 of its stripped bytes, and dropping registry_config.
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { SpecValidationError } from "../errors.ts";
 import { applyTagFormat } from "../model/grammar.ts";
 import { PyEnumMember, PyTuple, type PyValue, pyRepr } from "../model/python-repr.ts";
 import { COPY_MODES, FIELD_NAMES, type FieldName, snakeCase } from "../model/schema.ts";
 import { isImageSpec, type SpecModel } from "../model/spec.ts";
+import { readRegularFile } from "../util/regular-file.ts";
 import { digestFiles, listCopyFiles, listLoadedModules, listSourceTree, type TreeFile } from "./tree.ts";
 
 /** The name of this scheme; a later scheme gets a new name instead of changing this one. */
@@ -92,23 +92,25 @@ export async function sourceFiles(spec: SpecModel): Promise<TreeFile[] | undefin
   return listLoadedModules(root, spec.loadedModules, "loadedModules");
 }
 
+/** The largest requirements file read (docs/spec-reference.md#limits): lock files of large projects are a few MiB. */
+export const REQUIREMENTS_LIMIT_BYTES = 16 * 1024 * 1024;
+
+/** The bytes of a requirements file: a regular file of at most REQUIREMENTS_LIMIT_BYTES. */
+export async function readRequirementsFile(file: string): Promise<Buffer> {
+  const hint = "requirements is relative to the spec file's folder (or the working directory in code).";
+  try {
+    return await readRegularFile(file, { limit: REQUIREMENTS_LIMIT_BYTES, field: "requirements", hint });
+  } catch (error) {
+    if (SpecValidationError.is(error)) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new SpecValidationError("requirements", `cannot read ${file} (${code})`, { hint, cause: error });
+  }
+}
+
 export async function requirementsSha1(spec: SpecModel): Promise<{ sha1: string; path: string } | undefined> {
   if (!spec.requirements) return undefined;
   const file = path.resolve(spec.baseDir, spec.requirements);
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (error) {
-    throw new SpecValidationError(
-      "requirements",
-      `cannot read ${file} (${(error as NodeJS.ErrnoException).code})`,
-      {
-        hint: "requirements is relative to the spec file's folder (or the working directory in code).",
-        cause: error,
-      },
-    );
-  }
-  return { sha1: requirementsDigest(bytes), path: file };
+  return { sha1: requirementsDigest(await readRequirementsFile(file)), path: file };
 }
 
 /** The requirements file's share of the tag: SHA-1 hex of its bytes with surrounding whitespace stripped. */

@@ -1,23 +1,36 @@
 // The JSON Schema of spec files, generated from the same zod field schemas as the TypeScript API. Files may
 // use flytekit's snake_case names or camelCase; both spellings are listed so editors complete either.
 import * as z from "zod/mini";
-import { describeField, FIELD_NAMES, type FieldName, fields, snakeCase } from "./schema.ts";
+import {
+  describeField,
+  dictKey,
+  envValue,
+  FIELD_LIMITS,
+  FIELD_NAMES,
+  type FieldName,
+  fields,
+  imageReference,
+  maxEntries,
+  snakeCase,
+} from "./schema.ts";
 
 /** A field's schema as a file writes it: mappings instead of Maps / pair lists, nested specs as mappings. */
 function fileField(name: FieldName, nestedSpec: () => z.ZodMiniType): z.ZodMiniType {
-  const described = (schema: z.ZodMiniType) => {
+  const described = (schema: z.ZodMiniType, dict = false) => {
     const optional = z.optional(schema);
-    z.globalRegistry.add(optional, { description: describeField(name) });
+    // zod has no size check of records to turn into maxProperties: the limit is written in the metadata.
+    const size = dict ? { maxProperties: FIELD_LIMITS.entries } : {};
+    z.globalRegistry.add(optional, { description: describeField(name), ...size });
     return optional;
   };
   switch (name) {
     case "baseImage":
-      return described(z.union([z.string().check(z.minLength(1)), z.lazy(nestedSpec)]));
+      return described(z.union([imageReference, z.lazy(nestedSpec)]));
     case "env":
-      return described(z.record(z.string(), z.string()));
+      return described(z.record(dictKey, envValue).check(maxEntries), true);
     case "builderOptions":
     case "builderConfig":
-      return described(z.record(z.string(), z.json()));
+      return described(z.record(dictKey, z.json()).check(maxEntries), true);
     default:
       return fields[name];
   }

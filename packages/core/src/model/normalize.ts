@@ -6,7 +6,7 @@ import { arch } from "node:os";
 import path from "node:path";
 import { applyTagFormat, isPlatform, isRegistryPrefix, isRepositoryPath, TAG_PATTERN } from "./grammar.ts";
 import { PyFloat, type PyValue } from "./python-repr.ts";
-import { COPY_MODES, type FieldName, type SourceCopyMode } from "./schema.ts";
+import { COPY_MODES, FIELD_LIMITS, type FieldName, type SourceCopyMode } from "./schema.ts";
 
 export type Fail = (field: FieldName, message: string, hint: string, rest?: string) => never;
 
@@ -36,6 +36,18 @@ export function normaliseRegistry(registry: string | undefined, fail: Fail): str
     );
   }
   return lower;
+}
+
+/** registry and name together: distribution refuses a repository name (host included) over 255 characters. */
+export function checkNameLength(name: string, registry: string | undefined, fail: Fail): void {
+  const full = registry ? `${registry}/${name}` : name;
+  if (full.length > FIELD_LIMITS.name) {
+    fail(
+      "name",
+      `the image name with its registry is ${full.length} characters; registries accept at most ${FIELD_LIMITS.name}`,
+      "Use a shorter name or registry namespace.",
+    );
+  }
 }
 
 /** platform: flytekit's default (arm64 for a localhost registry on an arm64 machine), then an os/arch list. */

@@ -6,6 +6,7 @@ import { fastFailFromEnv, forcePushFromEnv } from "../env.ts";
 import { SpecValidationError } from "../errors.ts";
 import {
   checkCopyPaths,
+  checkNameLength,
   checkTagFormat,
   type Fail,
   normaliseCopyMode,
@@ -106,6 +107,7 @@ export class SpecModel {
     this.isFastFail = fastFailFromEnv(env);
     this.name = normaliseName(s.name, fail);
     this.registry = normaliseRegistry(s.registry, fail);
+    checkNameLength(this.name, this.registry, fail);
     this.platform = normalisePlatformList(s.platform, this.registry, fail);
     this.sourceRoot = s.sourceRoot;
     this.sourceCopyMode = normaliseCopyMode(s.sourceCopyMode, s.sourceRoot, fail);
@@ -116,7 +118,10 @@ export class SpecModel {
     this.#pythonVersionHashed = version.hashed;
 
     this.builder = s.builder;
-    this.env = s.env === undefined ? undefined : toOrderedMap(s.env);
+    // Dicts are taken from the input zod checked, not from zod's copy: its copy of an object is an object
+    // again, and an assignment to a `__proto__` key there sets the prototype instead (the key is lost).
+    const dicts = input as Pick<typeof s, "env" | "builderOptions" | "builderConfig">;
+    this.env = dicts.env === undefined ? undefined : toOrderedMap(dicts.env);
     this.packages = freeze(s.packages);
     this.condaPackages = freeze(s.condaPackages);
     this.condaChannels = freeze(s.condaChannels);
@@ -144,8 +149,9 @@ export class SpecModel {
     this.pythonExec = s.pythonExec;
     this.runtimePackages = freeze(s.runtimePackages);
     this.builderOptions =
-      s.builderOptions === undefined ? undefined : toPyDict(toOrderedMap(s.builderOptions));
-    this.builderConfig = s.builderConfig === undefined ? undefined : toPyDict(toOrderedMap(s.builderConfig));
+      dicts.builderOptions === undefined ? undefined : toPyDict(toOrderedMap(dicts.builderOptions));
+    this.builderConfig =
+      dicts.builderConfig === undefined ? undefined : toPyDict(toOrderedMap(dicts.builderConfig));
     this.loadedModules = freeze(s.loadedModules);
     Object.freeze(this);
   }
