@@ -2,21 +2,13 @@
 // processes it started stop with it, its temporary folders are swept by the next run, which builds and
 // pushes; and the registry password is in no file of the temporary folder, during or after.
 import { execFile, spawn } from "node:child_process";
-import {
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
-import { findRegistryBinary, type LocalRegistry, startLocalRegistry } from "@imagespec/test-suite";
+import { findRegistryBinary } from "@imagespec/test-suite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assertBuilt, BIN } from "./built-bin.ts";
+import { type CredentialedWorld, credentialedWorld, filesContaining } from "./credentialed.ts";
 
 const BASE = process.env.IMAGESPEC_TEST_BASE_IMAGE;
 const INDEX = process.env.IMAGESPEC_TEST_PIP_INDEX;
@@ -57,58 +49,30 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Every regular file's bytes under `dir`, as latin1 text. */
-function contents(dir: string): string {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => {
-      try {
-        return readFileSync(path.join(e.parentPath, e.name), "latin1");
-      } catch {
-        return "";
-      }
-    })
-    .join("\n");
-}
-
 describe.skipIf(skip !== undefined)(`kill -9 during a build ${skip ? `(skipped: ${skip})` : ""}`, () => {
-  const password = `crash-pw-${Date.now()}`;
-  const forms = [
-    password,
-    Buffer.from(`crasher:${password}`).toString("base64"),
-    Buffer.from(password).toString("base64"),
-  ];
-  let registry: LocalRegistry;
-  let work: string;
+  let world: CredentialedWorld;
   let imageName: string | undefined;
   beforeAll(async () => {
     await assertBuilt();
-    registry = await startLocalRegistry({ auth: { kind: "htpasswd", users: { crasher: password } } });
-    work = realpathSync(mkdtempSync(path.join(tmpdir(), "imagespec-crash-test-")));
+    world = await credentialedWorld("crasher");
   }, 60_000);
   afterAll(async () => {
-    await registry?.stop();
     if (imageName) await promisify(execFile)(DOCKER, ["image", "rm", "--force", imageName]).catch(() => {});
-    if (work) rmSync(work, { recursive: true, force: true });
+    await world?.stop();
   });
 
   it("stops its docker processes, leaves no credential file, and the rerun sweeps and builds", {
     timeout: 240_000,
   }, async () => {
-    const temp = path.join(work, "tmp"); // the runs' temporary folder, searched afterwards
-    const user = path.join(work, "docker-config"); // the user's docker config: the credentials' source
-    const project = path.join(work, "project");
-    for (const dir of [temp, user, project]) mkdirSync(dir);
-    writeFileSync(
-      path.join(user, "config.json"),
-      JSON.stringify({ auths: { [registry.host]: { auth: forms[1] } } }),
-    );
+    const { temp, forms, registry } = world; // temp: the runs' temporary folder, searched afterwards
+    const project = path.join(world.dir, "project");
+    mkdirSync(project);
     writeFileSync(
       path.join(project, "imagespec.yaml"),
       `name: crash-test\nbase_image: ${BASE}\nregistry: ${registry.host}\nbuilder_config: {installer: pip}\n` +
         `pip_index: ${INDEX}\ncommands: ["sleep 8"]\nenv: {CRASH_RUN: "${Date.now()}"}\n`,
     );
-    const env = { ...process.env, TMPDIR: temp, DOCKER_CONFIG: user, IMAGESPEC_DOCKER: DOCKER };
+    const env = { ...world.env, IMAGESPEC_DOCKER: DOCKER };
 
     const first = spawn(process.execPath, [BIN, "build", "-v", "imagespec.yaml"], {
       cwd: project,
@@ -139,7 +103,7 @@ describe.skipIf(skip !== undefined)(`kill -9 during a build ${skip ? `(skipped: 
     const until = Date.now() + 15_000;
     while (children.some(alive) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
     expect(children.filter(alive)).toEqual([]);
-    expect(forms.filter((form) => contents(temp).includes(form))).toEqual([]);
+    expect(filesContaining(temp, forms)).toEqual([]);
 
     const second = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
       const run = spawn(process.execPath, [BIN, "build", "--json", "imagespec.yaml"], {
@@ -159,6 +123,6 @@ describe.skipIf(skip !== undefined)(`kill -9 during a build ${skip ? `(skipped: 
     expect(second.code, second.stderr).toBe(0);
     // The killed run's folders were swept; the rerun removed its own; only the lock folder stays.
     expect(readdirSync(temp).filter((n) => n.startsWith("imagespec-"))).toEqual(["imagespec-locks"]);
-    expect(forms.filter((form) => contents(temp).includes(form))).toEqual([]);
+    expect(filesContaining(temp, forms)).toEqual([]);
   });
 });

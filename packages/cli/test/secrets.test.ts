@@ -3,21 +3,12 @@
 // DOCKER_CONFIG of the test's own). Neither may appear, raw or encoded, in the CLI's output (`-v`, `--json`), the
 // image's history, any layer, the registry's stored blobs, or anything left in the temp folder.
 import { execFile } from "node:child_process";
-import {
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { type LocalRegistry, secretForms, startLocalRegistry } from "@imagespec/test-suite";
+import { secretForms } from "@imagespec/test-suite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assertBuilt, BIN } from "./built-bin.ts";
+import { type CredentialedWorld, credentialedWorld, filesContaining } from "./credentialed.ts";
 
 const BASE = process.env.IMAGESPEC_TEST_BASE_IMAGE;
 const PRIVATE_INDEX = process.env.IMAGESPEC_TEST_PRIVATE_INDEX;
@@ -37,44 +28,17 @@ function run(file: string, args: string[], options: { cwd?: string; env?: NodeJS
   });
 }
 
-/** Every file under `dir` whose bytes contain one of `needles` (files that vanish meanwhile are skipped). */
-function filesContaining(dir: string, needles: readonly string[]): string[] {
-  const found: string[] = [];
-  for (const rel of readdirSync(dir, { recursive: true, encoding: "utf8" })) {
-    const file = path.join(dir, rel);
-    try {
-      if (!statSync(file).isFile()) continue;
-      const bytes = readFileSync(file);
-      for (const needle of needles) if (bytes.includes(needle)) found.push(`${rel}: ${needle.slice(0, 4)}…`);
-    } catch {
-      // gone or unreadable: nothing to search
-    }
-  }
-  return found;
-}
-
 describe.skipIf(!world)(
   `secrets stay out of every output${world ? "" : " (skipped: the test world is not up; run scripts/world.sh up)"}`,
   { timeout: 600_000 },
   () => {
-    const password = `regpw${Date.now()}${process.pid}`;
-    let registry: LocalRegistry;
-    let dir: string;
-    let temp: string;
+    let creds: CredentialedWorld;
     let imageName = "";
 
     beforeAll(async () => {
       await assertBuilt();
-      registry = await startLocalRegistry({ auth: { kind: "htpasswd", users: { builder: password } } });
-      dir = realpathSync(mkdtempSync(path.join(tmpdir(), "imagespec-secrets-")));
-      temp = path.join(dir, "tmp");
-      mkdirSync(temp);
-      mkdirSync(path.join(dir, "docker-config"));
-      const auth = Buffer.from(`builder:${password}`).toString("base64");
-      writeFileSync(
-        path.join(dir, "docker-config/config.json"),
-        JSON.stringify({ auths: { [registry.host]: { auth } } }),
-      );
+      creds = await credentialedWorld("builder");
+      const { dir, registry } = creds;
       writeFileSync(path.join(dir, "netrc"), `machine 127.0.0.1 login token password ${PIP_TOKEN}\n`);
       writeFileSync(
         path.join(dir, "imagespec.yaml"),
@@ -97,22 +61,21 @@ describe.skipIf(!world)(
 
     afterAll(async () => {
       if (imageName) await run(DOCKER, ["image", "rm", "-f", imageName]);
-      await registry?.stop();
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      await creds?.stop();
     });
 
     it("builds and pushes, and no output, history, layer, stored blob or temp file holds either secret", async () => {
-      const env = { ...process.env, DOCKER_CONFIG: path.join(dir, "docker-config"), TMPDIR: temp };
+      const { dir, temp, registry } = creds;
       const built = await run(process.execPath, [BIN, "build", "-v", "--json", "imagespec.yaml"], {
         cwd: dir,
-        env,
+        env: creds.env,
       });
       expect(built.stderr).not.toMatch(/imagespec: error/);
       expect(built.code).toBe(0);
       imageName = JSON.parse(built.stdout).images[0].imageName;
       expect(JSON.parse(built.stdout).images[0]).toMatchObject({ status: "built", pushed: true });
 
-      const forms = [...secretForms(PIP_TOKEN as string, "token"), ...secretForms(password, "builder")];
+      const forms = [...secretForms(PIP_TOKEN as string, "token"), ...creds.forms];
       for (const form of forms) {
         expect(built.stdout).not.toContain(form);
         expect(built.stderr).not.toContain(form);
