@@ -60,6 +60,7 @@ class Engine {
   readonly records: ImageRecord[] = [];
   readonly #options: EnsureOptions;
   readonly #inFlight = new Map<string, Promise<ImageRecord>>();
+  readonly #bySpec = new Map<SpecModel, Promise<ImageRecord>>();
   readonly #slot: Limiter;
   readonly #signal: AbortSignal;
   readonly #checker: ImageExistenceChecker;
@@ -75,8 +76,18 @@ class Engine {
     this.#options.onEvent?.(event);
   };
 
-  /** One image, once per process however many specs (or nested bases) name it. */
-  async ensureOne(spec: SpecModel): Promise<ImageRecord> {
+  /** One image, once per process however many specs (or nested bases) name it. A spec object seen before
+   * (a base shared by several children) is not hashed again. */
+  ensureOne(spec: SpecModel): Promise<ImageRecord> {
+    let pending = this.#bySpec.get(spec);
+    if (!pending) {
+      pending = this.#ensureNew(spec);
+      this.#bySpec.set(spec, pending);
+    }
+    return pending;
+  }
+
+  async #ensureNew(spec: SpecModel): Promise<ImageRecord> {
     const base = typeof spec.baseImage === "object" ? await this.ensureOne(spec.baseImage) : undefined;
     const identity = await computeIdentity(spec, { baseImageName: base?.imageName });
     let pending = this.#inFlight.get(identity.imageName);
